@@ -1,0 +1,123 @@
+"""Initial charger states: photon-number distributions, amplitudes and truncation.
+
+The charger starts in a Fock, coherent or thermal state of mean photon number
+``mean`` (n̄); the qubits start in their ground state.  A truncation ``n_cut``
+keeps photon numbers 0..n_cut.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import gammaln
+
+from .validation import CHARGERS
+
+#: Default bound on the initial probability (and on the mean-photon share,
+#: relative to max(1, n̄)) left beyond the truncation.
+TRUNCATION_TOL = 1e-10
+
+
+def photon_distribution(charger: str, mean: float, n_max: int) -> np.ndarray:
+    """Probabilities p_n, n = 0..n_max, of the initial charger state."""
+    n = np.arange(n_max + 1)
+    if charger == "fock":
+        p = np.zeros(n_max + 1)
+        m = int(round(mean))
+        if m <= n_max:
+            p[m] = 1.0
+        return p
+    if charger == "coherent":
+        if mean == 0:
+            return (n == 0).astype(float)
+        return np.exp(-mean + n * math.log(mean) - gammaln(n + 1))
+    if charger == "thermal":
+        if mean == 0:
+            return (n == 0).astype(float)
+        return np.exp(n * math.log(mean / (mean + 1.0)) - math.log(mean + 1.0))
+    raise ValueError(f"charger must be one of {CHARGERS}, got {charger!r}")
+
+
+def _tails(charger: str, mean: float, n_cut: int) -> tuple[float, float]:
+    """Probability and mean-photon share beyond ``n_cut``."""
+    if charger == "fock":
+        return (0.0, 0.0) if n_cut >= round(mean) else (1.0, mean)
+    if charger == "thermal":
+        if mean == 0:
+            return 0.0, 0.0
+        q = mean / (mean + 1.0)
+        prob = q ** (n_cut + 1)
+        # sum_{n>c} n p_n = q^{c+1} (c + 1 + mean)
+        return prob, prob * (n_cut + 1 + mean)
+    # coherent: sum the (rapidly decaying) tail explicitly
+    far = n_cut + 1 + int(20 * math.sqrt(mean + 1) + 50)
+    n = np.arange(n_cut + 1, far + 1)
+    p = np.exp(-mean + n * math.log(mean) - gammaln(n + 1)) if mean > 0 else np.zeros(n.size)
+    return float(p.sum()), float((n * p).sum())
+
+
+def truncation_error(charger: str, mean: float, n_cut: int) -> float:
+    """Largest of the probability beyond n_cut and its mean-photon share / max(1, n̄)."""
+    prob, share = _tails(charger, mean, n_cut)
+    return max(prob, share / max(1.0, mean))
+
+
+def required_n_cut(charger: str, mean: float, tol: float = TRUNCATION_TOL) -> int:
+    """Smallest photon truncation whose initial tail is below ``tol``."""
+    if charger == "fock":
+        return int(round(mean))
+    n = max(int(mean), 1)
+    step = max(1, int(math.sqrt(mean + 1)))
+    while truncation_error(charger, mean, n) >= tol:
+        n += step
+    while n > 0 and truncation_error(charger, mean, n - 1) < tol:
+        n -= 1
+    return n
+
+
+def bath_margin(n_th: float, tol: float = TRUNCATION_TOL) -> int:
+    """Extra photon levels to keep for photons that a warm bath (n_th > 0) adds."""
+    if n_th == 0:
+        return 0
+    return required_n_cut("thermal", n_th, tol) + 1
+
+
+def choose_n_cut(charger: str, mean: float, n_qubits: int, n_th: float,
+                 n_cut: int | None, tol: float = TRUNCATION_TOL) -> int:
+    """The photon truncation to use, checking a user-given one.
+
+    At n_th = 0 the total excitation number never grows, so the initial tail
+    is the only truncation error.  At n_th > 0 the bath can add photons and the
+    qubits can hand theirs back, so a margin is kept (and checked after the
+    run by the caller).
+    """
+    need = required_n_cut(charger, mean, tol)
+    if n_cut is not None:
+        if n_cut < need:
+            err = truncation_error(charger, mean, n_cut)
+            raise ValueError(
+                f"n_cut={n_cut} is too small for a {charger} charger with mean_photons={mean:g}: "
+                f"the initial photon tail beyond it is {err:.1e} > tolerance {tol:.0e}; "
+                f"use n_cut >= {need} (or n_cut=None to choose automatically)"
+            )
+        return n_cut
+    if n_th > 0:
+        return need + n_qubits + bath_margin(n_th, tol)
+    return need
+
+
+def charger_amplitudes(mean: float, n_cut: int) -> np.ndarray:
+    """Amplitudes c_n of the coherent state |α⟩, α = sqrt(n̄) real, n = 0..n_cut
+    (not renormalised: the dropped tail is below the truncation tolerance)."""
+    n = np.arange(n_cut + 1)
+    if mean == 0:
+        return (n == 0).astype(float)
+    return np.exp(0.5 * (-mean + n * math.log(mean) - gammaln(n + 1)))
+
+
+def charger_density_matrix(charger: str, mean: float, n_cut: int) -> np.ndarray:
+    """Initial charger density matrix in the Fock basis 0..n_cut."""
+    if charger == "coherent":
+        c = charger_amplitudes(mean, n_cut)
+        return np.outer(c, c)
+    return np.diag(photon_distribution(charger, mean, n_cut))

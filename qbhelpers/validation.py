@@ -1,0 +1,124 @@
+"""Argument checks for the public functions, and their error messages, in one place.
+
+Every check runs before any operator is built or any solver starts, and every
+message names the parameter and says what is allowed.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+CHARGERS = ("fock", "coherent", "thermal")
+VERSIONS = ("collective", "parallel")
+METHODS = ("blocks", "dicke", "full")
+
+#: Largest number of qubits each method accepts.  "full" grows as 2**N;
+#: "dicke" builds a QuTiP Liouvillian of dimension ((n_cut+1)(N+1))**2.
+MAX_QUBITS = {"blocks": 2000, "dicke": 64, "full": 10}
+
+
+def check_n_qubits(n_qubits: Any, method: str = "blocks") -> int:
+    """Return ``n_qubits`` as an int after checking it is a positive integer
+    small enough for ``method``."""
+    if isinstance(n_qubits, bool) or not isinstance(n_qubits, numbers.Integral):
+        if isinstance(n_qubits, numbers.Real) and float(n_qubits).is_integer():
+            n_qubits = int(n_qubits)
+        else:
+            raise TypeError(
+                f"n_qubits must be a positive integer (number of qubits), got {n_qubits!r}"
+            )
+    n = int(n_qubits)
+    if n < 1:
+        raise ValueError(f"n_qubits must be a positive integer (>= 1), got {n}")
+    limit = MAX_QUBITS[method]
+    if n > limit:
+        raise ValueError(
+            f"n_qubits={n} is too large for method={method!r} (at most {limit}); "
+            + ("use method='blocks' for large batteries" if method != "blocks" else
+               "the excitation-number blocks would not fit in memory")
+        )
+    return n
+
+
+def check_real(name: str, value: Any, *, positive: bool = False) -> float:
+    """A finite real number, non-negative (or strictly positive)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    if v < 0:
+        raise ValueError(f"{name} must be >= 0, got {v}")
+    return v
+
+
+def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(
+            f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}"
+        )
+    return value
+
+
+def check_mean_photons(charger: str, mean_photons: Any, n_qubits: int) -> float:
+    """Mean photon number of the charger; defaults to ``n_qubits``.
+
+    A Fock charger needs a non-negative integer."""
+    if mean_photons is None:
+        return float(n_qubits)
+    v = check_real("mean_photons", mean_photons)
+    if charger == "fock" and not v.is_integer():
+        raise ValueError(
+            f"mean_photons must be a non-negative integer for a Fock charger, got {mean_photons!r}"
+        )
+    return v
+
+
+def check_parallel_split(charger: str, mean_photons: float, n_qubits: int) -> float:
+    """Photons per cell of the parallel battery."""
+    per_cell = mean_photons / n_qubits
+    if charger == "fock" and not float(mean_photons / n_qubits).is_integer():
+        raise ValueError(
+            f"mean_photons={mean_photons:g} must be divisible by n_qubits={n_qubits} for the "
+            "parallel version of a Fock battery (each cell holds mean_photons / n_qubits photons)"
+        )
+    return per_cell
+
+
+def check_n_cut(n_cut: Any) -> int | None:
+    if n_cut is None:
+        return None
+    if isinstance(n_cut, bool) or not isinstance(n_cut, numbers.Integral):
+        raise TypeError(f"n_cut must be a non-negative integer or None, got {n_cut!r}")
+    if n_cut < 0:
+        raise ValueError(f"n_cut must be a non-negative integer or None, got {n_cut}")
+    return int(n_cut)
+
+
+def check_times(times: Any) -> np.ndarray:
+    """A 1-D, finite, strictly increasing array of times starting at 0."""
+    try:
+        t = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"times must be a 1-D array of numbers, got {type(times).__name__}") from None
+    if t.ndim != 1 or t.size < 2:
+        raise ValueError("times must be a 1-D array with at least two entries")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("times must be finite")
+    if t[0] != 0.0:
+        raise ValueError(f"times must start at 0 (the start of charging), got times[0]={t[0]}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("times must be strictly increasing")
+    return t
+
+
+def check_tolerance(name: str, value: Any) -> float:
+    v = check_real(name, value, positive=True)
+    if v >= 1e-2:
+        raise ValueError(f"{name} must be a small positive number (< 1e-2), got {v}")
+    return v
