@@ -62,13 +62,13 @@ def make_sector(d: int, k_max: int, n_qubits: int, n_cut: int, g: float) -> Sect
     return Sector(d, c_row, c_col, n_row, n_col)
 
 
-@numba.njit(parallel=True, cache=True, fastmath=False)
+@numba.njit(cache=True)
 def sector_rhs(R, out, c_row, c_col, n_row, n_col, kappa, n_th, n_cut):
     """dR/dt for one sector (see module docstring)."""
     nb, m, _ = R.shape
     loss = kappa * (n_th + 1.0)
     gain = kappa * n_th
-    for b in numba.prange(nb):
+    for b in range(nb):
         for i in range(m):
             nr = n_row[b, i]
             if nr < 0:
