@@ -9,15 +9,17 @@ Public functions: :func:`charge`, :func:`first_max`, :func:`enhancement`,
 :func:`ergotropy` (and :func:`holder_ergotropy`, :func:`symmetric_ergotropy`,
 :func:`charger_ergotropy`).
 """
+__version__ = "0.1.0"
+
 from .battery import FirstMax, NoMaximumError, Trajectory, charge, enhancement, first_max, ratios
 from .ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_energy,
                         symmetric_ergotropy)
 from .states import photon_distribution, required_n_cut
-
-__version__ = "0.1.0"
+from .sweep import Sweep, first_max_grid
 
 __all__ = [
     "FirstMax", "NoMaximumError", "Trajectory", "charge", "enhancement", "first_max", "ratios",
     "charger_ergotropy", "ergotropy", "holder_ergotropy", "passive_energy",
-    "symmetric_ergotropy", "photon_distribution", "required_n_cut", "__version__",
+    "symmetric_ergotropy", "photon_distribution", "required_n_cut", "Sweep", "first_max_grid",
+    "__version__",
 ]

@@ -39,3 +39,28 @@ def new_axes(nrows: int = 1, ncols: int = 1, **kw):
     """``plt.subplots`` with the book's layout (constrained)."""
     kw.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, **kw)
+
+
+def save_figure_data(name: str, folder: str = "data", **columns) -> str:
+    """Write the data behind a figure as ``<folder>/<name>.csv`` (one column per
+    keyword; 1-D arrays of equal length) so readers can replot it.
+
+    Returns the path written, relative to the notebook's folder.
+    """
+    import csv
+    import os
+
+    import numpy as np
+
+    arrays = {k: np.asarray(v).ravel() for k, v in columns.items()}
+    lengths = {a.size for a in arrays.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"columns must have equal lengths, got {sorted(lengths)}")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.csv")
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(list(arrays))
+        for row in zip(*arrays.values()):
+            w.writerow([f"{x:.10g}" if isinstance(x, (float, np.floating)) else x for x in row])
+    return path
