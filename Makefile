@@ -28,12 +28,13 @@ book: venv offline
 # MPLBACKEND=Agg only for the unit tests: in a notebook it would stop the
 # inline backend and drop the figures that the committed outputs contain.
 test: venv
+ifeq ($(NOTEBOOKS),)
+	@echo "No notebooks in chapters/: the nbval step will be skipped."
+endif
 	MPLBACKEND=Agg $(PYTEST) tests
 ifneq ($(NOTEBOOKS),)
 	env -u MPLBACKEND $(PYTEST) --nbval --nbval-current-env chapters \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=_build
-else
-	@echo "No notebooks in chapters/: nbval step skipped."
 endif
 
 venv: $(STAMP)
