@@ -1,0 +1,207 @@
+"""Ready-made figures and interactive explorers for the book's notebooks.
+
+Nothing here computes physics: every number comes from :func:`qbhelpers.charge`
+and :func:`qbhelpers.first_max_grid` (whose disk cache makes repeated calls
+cheap).  Figures use the paper's units: time as t/(π/Ω_R), dissipation as
+κ/Ω_R, with Ω_R = 2g; energies in ħω.  The coupling is the package default
+g = 1, which drops out of every quantity shown in these units.
+
+Import explicitly (``import qbhelpers.widgets``); the package itself does not
+import ipywidgets.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import units
+from .battery import charge
+from .plotting import CHARGER_COLORS, LABELS, new_axes
+from .sweep import first_max_grid
+from .validation import CHARGERS
+
+#: The book's standard dissipation grid, in the paper's units κ/Ω_R.
+STANDARD_KAPPAS_OVER_OMEGA_R: np.ndarray = np.linspace(0.0, 2.0, 21)
+
+#: Colours of the four energy curves of :func:`plot_charging`.
+ENERGY_COLORS = {"E_h": "#1f77b4", "ergotropy": "#ff7f0e", "E_c": "#2ca02c", "Q": "#7f7f7f"}
+
+#: Display names of the chargers (for dropdowns and titles).
+CHARGER_NAMES = {"fock": "Fock", "coherent": "coherent", "thermal": "thermal"}
+
+#: The collective enhancements, in the order of :func:`plot_enhancement`'s panels.
+ENHANCEMENT_FIGURES = (
+    ("energy", r"$\Gamma_E$"),
+    ("ergotropy", r"$\Gamma_{\mathcal{E}}$"),
+    ("power", r"$\Gamma_P$"),
+    ("rate", r"$\Gamma_\Omega$"),
+)
+
+
+def _check_kappa_over_omega_r(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"kappa_over_omega_r must be a real number (κ/Ω_R), got {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"kappa_over_omega_r must be a finite number >= 0 (κ/Ω_R), got {v}")
+    return v
+
+
+def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: str = "fock",
+                  ax: Axes | None = None, *, n_times: int = 201) -> Figure:
+    """Charging of the collective battery: E_h, ℰ_h, E_c and Q against time.
+
+    Parameters
+    ----------
+    n_qubits : number of qubits N; the charger starts with n̄ = N photons.
+    kappa_over_omega_r : dissipation κ/Ω_R (dimensionless, the paper's unit;
+        the photon loss rate is 2κ).
+    charger : "fock", "coherent" or "thermal" initial charger state.
+    ax : axes to draw on (default: a new figure).
+    n_times : number of time points between 0 and 1.5 τ̄.
+
+    The curves are the holder energy E_h, the holder ergotropy ℰ_h (all
+    unitaries of the N qubits), the charger energy E_c and the heat Q released
+    to the bath, in ħω, against t/(π/Ω_R).  Dashed lines mark the first maximum
+    τ̄ of E_h and its value Ē.
+
+    Returns the matplotlib figure that holds ``ax``.
+    """
+    kappa = units.kappa_from_paper(_check_kappa_over_omega_r(kappa_over_omega_r))
+    sweep = first_max_grid([n_qubits], [kappa], chargers=(charger,), versions=("collective",),
+                           progress=False)
+    tau = float(sweep.get("tau", charger)[0, 0])
+    e_bar = float(sweep.get("energy", charger)[0, 0])
+    traj = charge(n_qubits, charger, kappa, times=np.linspace(0.0, 1.5 * tau, int(n_times)))
+
+    if ax is None:
+        _, ax = new_axes()
+    x = units.time_to_paper(traj.t)
+    ax.plot(x, traj.E_h, color=ENERGY_COLORS["E_h"], lw=2, label=r"$E_h$ (holder)")
+    ax.plot(x, traj.ergotropy, color=ENERGY_COLORS["ergotropy"], lw=2,
+            label=r"$\mathcal{E}_h$ (holder ergotropy)")
+    ax.plot(x, traj.E_c, color=ENERGY_COLORS["E_c"], lw=1.5, label=r"$E_c$ (charger)")
+    ax.plot(x, traj.Q, color=ENERGY_COLORS["Q"], lw=1.5, label=r"$Q$ (heat)")
+    x_bar = float(units.time_to_paper(tau))
+    ax.axvline(x_bar, color="k", ls="--", lw=0.8)
+    ax.axhline(e_bar, color="k", ls="--", lw=0.8)
+    ax.annotate(r"$\bar\tau$", (x_bar, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(3, -14), textcoords="offset points")
+    ax.annotate(r"$\bar E$", (0.0, e_bar), xytext=(3, 3), textcoords="offset points")
+    ax.set_xlim(0.0, float(x[-1]))
+    ax.set_ylim(0.0, 1.05 * traj.mean_photons)
+    ax.set_xlabel(LABELS["t"])
+    ax.set_ylabel(LABELS["energy"])
+    ax.set_title(rf"$N={traj.n_qubits}$, $\kappa/\Omega_R={kappa_over_omega_r:g}$, "
+                 f"{CHARGER_NAMES[traj.charger]} charger")
+    ax.legend(loc="center right", fontsize=9)
+    return ax.figure
+
+
+def charging_explorer() -> Any:
+    """An ``ipywidgets.interactive`` that redraws :func:`plot_charging`.
+
+    Controls: N (1..8 qubits), κ/Ω_R (0..2 in steps of 0.05) and the
+    charger.  Each change recomputes one trajectory (well under a second for
+    a Fock charger; up to ~10 s for a coherent charger at N = 8).
+    """
+    import ipywidgets as w
+
+    def show(n_qubits: int, kappa_over_omega_r: float, charger: str) -> None:
+        plot_charging(n_qubits, kappa_over_omega_r, charger)
+        plt.show()
+
+    return w.interactive(
+        show,
+        n_qubits=w.IntSlider(value=3, min=1, max=8, step=1, description="N",
+                             continuous_update=False),
+        kappa_over_omega_r=w.FloatSlider(value=0.25, min=0.0, max=2.0, step=0.05,
+                                         description="κ/Ω_R", continuous_update=False),
+        charger=w.Dropdown(options=[(CHARGER_NAMES[c], c) for c in CHARGERS], value="fock",
+                           description="charger"),
+    )
+
+
+def plot_enhancement(n_values: Sequence[int] = (1, 2, 3, 4), charger: str = "fock",
+                     ax: Any = None, *,
+                     kappas_over_omega_r: Sequence[float] | None = None) -> Figure:
+    """Collective enhancements Γ_f = f#/f‖ against κ/Ω_R, one line per N.
+
+    Parameters
+    ----------
+    n_values : numbers of qubits N (collective: n̄ = N; parallel: N cells of
+        one qubit and one photon on average).
+    charger : "fock", "coherent" or "thermal".
+    ax : four matplotlib Axes (any array shape; used in the order Γ_E, Γ_ℰ,
+        Γ_P, Γ_Ω) or None for a new 2×2 figure.
+    kappas_over_omega_r : dissipation grid κ/Ω_R (default: the standard grid,
+        21 points from 0 to 2).
+
+    Γ are dimensionless ratios at the first maximum τ̄ of E_h: energy Ē,
+    ergotropy ℰ̄, power Ē/τ̄ and transfer rate 2π/τ̄.  Γ_ℰ is undefined (left
+    blank) where the parallel ergotropy is 0.  Values come from
+    :func:`qbhelpers.first_max_grid` (disk-cached).
+
+    Returns the figure.
+    """
+    grid = STANDARD_KAPPAS_OVER_OMEGA_R if kappas_over_omega_r is None \
+        else np.asarray(kappas_over_omega_r, dtype=float)
+    for k in np.ravel(grid):
+        _check_kappa_over_omega_r(float(k))
+    n_values = tuple(int(n) for n in n_values)
+    if not n_values:
+        raise ValueError("n_values must name at least one number of qubits")
+    sweep = first_max_grid(n_values, units.kappa_from_paper(grid), chargers=(charger,),
+                           progress=False)
+    if ax is None:
+        fig, axes = new_axes(2, 2, figsize=(8.0, 6.0), sharex=True)
+        axes = np.ravel(axes)
+        x_labelled = (2, 3)
+    else:
+        axes = np.ravel(np.asarray(ax, dtype=object))
+        if axes.size != 4:
+            raise ValueError(f"ax must hold four Axes (one per enhancement), got {axes.size}")
+        fig = axes[0].figure
+        x_labelled = (0, 1, 2, 3)
+    colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(n_values)))
+    for i_ax, (a, (figure, label)) in enumerate(zip(axes, ENHANCEMENT_FIGURES)):
+        gamma = sweep.enhancement(figure, charger)
+        for i, n in enumerate(n_values):
+            a.plot(grid, gamma[i], "o-", ms=3, color=colors[i], label=rf"$N={n}$")
+        a.axhline(1.0, color="k", lw=0.8, ls=":")
+        a.set_ylabel(label)
+        if i_ax in x_labelled:
+            a.set_xlabel(LABELS["kappa"])
+        if figure == "ergotropy" and np.isnan(gamma).any():
+            a.text(0.98, 0.02, r"blank: $\mathcal{E}^\parallel = 0$", transform=a.transAxes,
+                   ha="right", va="bottom", fontsize=8)
+    axes[0].legend(fontsize=9)
+    fig.suptitle(f"Collective enhancements, {CHARGER_NAMES[charger]} charger")
+    return fig
+
+
+def enhancement_explorer() -> Any:
+    """An ``ipywidgets.interactive`` that redraws :func:`plot_enhancement`.
+
+    Controls: the charger and the largest N (2..8; lines for N = 1..max).
+    The first call for a new (charger, N) computes 21 first maxima per
+    version (seconds for Fock, up to minutes for a coherent charger at
+    N = 8); later calls read the disk cache.
+    """
+    import ipywidgets as w
+
+    def show(charger: str, max_n: int) -> None:
+        plot_enhancement(tuple(range(1, max_n + 1)), charger)
+        plt.show()
+
+    return w.interactive(
+        show,
+        charger=w.Dropdown(options=[(CHARGER_NAMES[c], c) for c in CHARGERS], value="fock",
+                           description="charger"),
+        max_n=w.IntSlider(value=4, min=2, max=8, step=1, description="max N",
+                          continuous_update=False),
+    )
