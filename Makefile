@@ -7,10 +7,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp
-# Third-party JavaScript for the HTML, copied from node_modules/ (git-ignored).
-# _offline/ is an html_extra_path, so _offline/_static/vendor/ ends up in
-# _build/html/_static/vendor/, where mathjax_path and nb_ipywidgets_js point.
-VENDOR := _offline/_static/vendor
+# Third-party JavaScript for the HTML, copied from node_modules/ (both git-ignored).
+# _offline/html/ is an html_extra_path, so _offline/html/_static/offline/ ends up
+# in _build/html/_static/offline/, where mathjax_path and nb_ipywidgets_js point.
+VENDOR := _offline/html/_static/offline
 HTMLMGR := node_modules/@jupyter-widgets/html-manager/dist
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
@@ -46,14 +46,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -e . --no-deps
 	touch $@
 
-offline: $(VENDOR)/.stamp
+offline: _offline/.stamp
 
 node_modules/.stamp: package.json $(wildcard package-lock.json)
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --ignore-scripts; \
 	else npm install --no-audit --no-fund --ignore-scripts; fi
 	touch $@
 
-$(VENDOR)/.stamp: node_modules/.stamp
+_offline/.stamp: node_modules/.stamp
 	rm -rf _offline
 	mkdir -p $(VENDOR)/mathjax $(VENDOR)/requirejs $(VENDOR)/html-manager
 	cp -R node_modules/mathjax/es5/. node_modules/mathjax/LICENSE $(VENDOR)/mathjax/
