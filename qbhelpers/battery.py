@@ -10,20 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
 from . import validation as v
-from .dynamics import ATOL, RTOL, Problem, make_engine
-from .ergotropy import charger_ergotropy, ergotropy, holder_ergotropy, symmetric_ergotropy
+from .dynamics import ATOL, RTOL, NoMaximumError, Problem, make_engine, time_scale
+from .ergotropy import charger_ergotropy, symmetric_ergotropy
 from .states import TRUNCATION_TOL, choose_n_cut
 
 #: Largest population the top photon level may reach at n_th > 0 before the
 #: truncation is declared too small.
 TOP_LEVEL_TOL = 1e-9
-
-
-class NoMaximumError(ValueError):
-    """E_h(t) has no local maximum in the searched window."""
 
 
 @dataclass(frozen=True)
@@ -109,21 +104,6 @@ def _problem(n_qubits, charger, kappa, g, n_th, mean_photons, n_cut, method, rto
     return Problem(n, charger, kappa, g, n_th, mean, cut, rtol, atol)
 
 
-def time_scale(p: Problem) -> float:
-    """A lower estimate of τ̄: π / (2 g √(N n̄)), the collective Rabi half-period."""
-    n_eff = max(p.mean_photons + p.n_th, 1e-2)
-    return math.pi / (2 * p.g * math.sqrt(p.n_qubits * n_eff))
-
-
-def _holder_figures(engine, state, method: str) -> tuple[float, float, np.ndarray]:
-    rho_h = engine.holder_state(state)
-    if method == "full":  # generic ergotropy on all 2^N states: an independent check
-        full = ergotropy(engine.holder_state_native(state), engine.ops.holder_hamiltonian)
-    else:
-        full = holder_ergotropy(rho_h)
-    return full, symmetric_ergotropy(rho_h), rho_h
-
-
 def _check_truncation(p: Problem, top: float) -> None:
     if p.n_th > 0 and top > TOP_LEVEL_TOL:
         raise ValueError(
@@ -136,40 +116,12 @@ def _search_first_max(p: Problem, method: str) -> FirstMax:
     if p.mean_photons == 0 and p.n_th == 0:
         raise NoMaximumError("the charger is empty (mean_photons=0, n_th=0): E_h stays 0, "
                              "there is no first maximum")
-    engine = make_engine(p, method)
-    ts = time_scale(p)
-    state0 = engine.initial_state(full=False)
-    t_prev, st_prev, q_prev, de_prev = 0.0, state0, 0.0, 0.0
-    top = 0.0
-    t_max = 400 * ts
-    for t, st, q in engine.march(state0, 0.0, t_max, ts / 8):
-        m = engine.measure(st)
-        top = max(top, m.top)
-        if m.dE_h < 0 and (de_prev > 0 or t_prev == 0.0):
-            break
-        t_prev, st_prev, q_prev, de_prev = t, st, q, m.dE_h
-    else:
-        raise NoMaximumError(
-            f"E_h(t) has no local maximum before t={t_max:.3g} (1/g) for n_qubits={p.n_qubits}, "
-            f"charger={p.charger!r}, kappa={p.kappa:g}, n_th={p.n_th:g}"
-        )
-
-    def dE(tau: float) -> float:
-        st_tau, _ = next(engine.evolve(st_prev, t_prev, [tau]))
-        return engine.measure(st_tau).dE_h
-
-    tau = brentq(dE, t_prev, t, xtol=1e-14 * t, rtol=1e-13, maxiter=200)
-    full0 = engine.initial_state(full=True)
-    if method == "blocks" and len(full0) > 1:  # coherent: every sector the holder needs
-        st_tau, q_tau = next(engine.evolve(full0, 0.0, [tau]))
-    else:
-        st_tau, dq = next(engine.evolve(st_prev, t_prev, [tau]))
-        q_tau = q_prev + dq
-    m = engine.measure(st_tau)
-    _check_truncation(p, max(top, m.top))
-    erg, erg_sym, _ = _holder_figures(engine, st_tau, method)
-    return FirstMax(tau=tau, energy=m.E_h, ergotropy=erg, ergotropy_symmetric=erg_sym,
-                    power=m.E_h / tau, rate=2 * math.pi / tau, E_c=m.E_c, Q=q_tau,
+    r = make_engine(p, method).first_max()
+    _check_truncation(p, r["top"])
+    tau = r["tau"]
+    return FirstMax(tau=tau, energy=r["E_h"], ergotropy=r["ergotropy"],
+                    ergotropy_symmetric=symmetric_ergotropy(r["rho_h"]),
+                    power=r["E_h"] / tau, rate=2 * math.pi / tau, E_c=r["E_c"], Q=r["Q"],
                     n_qubits=p.n_qubits, charger=p.charger, kappa=p.kappa, g=p.g, n_th=p.n_th,
                     mean_photons=p.mean_photons, n_cut=p.n_cut, version="collective",
                     method=method)
@@ -244,23 +196,13 @@ def charge(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *, g: float
         t = np.linspace(0.0, t_end, 301)
     else:
         t = v.check_times(times)
-    engine = make_engine(p, method)
-    state0 = engine.initial_state(full=True)
-    if with_charger:
-        state0 = engine.with_charger_sectors(state0)
-    cols = {k: np.empty(t.size) for k in ("E_h", "E_c", "Q", "erg", "sym", "chg", "top")}
-    rhos = np.empty((t.size, p.n_qubits + 1, p.n_qubits + 1), dtype=complex)
-    for i, (st, q) in enumerate(engine.evolve(state0, 0.0, t)):
-        m = engine.measure(st)
-        cols["E_h"][i], cols["E_c"][i], cols["Q"][i], cols["top"][i] = m.E_h, m.E_c, q, m.top
-        cols["erg"][i], cols["sym"][i], rhos[i] = _holder_figures(engine, st, method)
-        if with_charger:
-            cols["chg"][i] = charger_ergotropy(engine.charger_state(st))
-    _check_truncation(p, float(cols["top"].max()))
-    return Trajectory(t=t, E_h=cols["E_h"], E_c=cols["E_c"], Q=cols["Q"],
-                      ergotropy=cols["erg"], ergotropy_symmetric=cols["sym"],
-                      holder_states=rhos,
-                      charger_ergotropy=cols["chg"] if with_charger else None,
+    r = make_engine(p, method).trajectory(t, with_charger)
+    _check_truncation(p, float(r["top"].max()))
+    return Trajectory(t=t, E_h=r["E_h"], E_c=r["E_c"], Q=r["Q"], ergotropy=r["ergotropy"],
+                      ergotropy_symmetric=np.array([symmetric_ergotropy(x) for x in r["rho_h"]]),
+                      holder_states=r["rho_h"],
+                      charger_ergotropy=(np.array([charger_ergotropy(x) for x in r["rho_c"]])
+                                         if with_charger else None),
                       n_qubits=p.n_qubits, charger=p.charger, kappa=p.kappa, g=p.g,
                       n_th=p.n_th, mean_photons=p.mean_photons, n_cut=p.n_cut, method=method)
 

@@ -1,8 +1,10 @@
-"""Integrating the master equation: one interface, three engines.
+"""Integrating the master equation: one interface, four engines.
 
-``BlocksEngine`` (method ``"blocks"``, production) integrates the excitation-
-number sectors of :mod:`qbhelpers.blocks` with an 8th-order Runge–Kutta
-(DOP853).  ``QutipEngine`` runs QuTiP's ``mesolve`` in the Dicke basis
+``ChebyshevEngine`` (method ``"blocks"``, production; in :mod:`qbhelpers.fast`)
+propagates the excitation-number sectors of :mod:`qbhelpers.blocks` with a
+Chebyshev expansion.  ``BlocksEngine`` (method ``"blocks-rk"``) integrates the
+same sectors with an 8th-order Runge–Kutta (DOP853): same equations, an
+independent propagator.  ``QutipEngine`` runs QuTiP's ``mesolve`` in the Dicke basis
 (method ``"dicke"``) or in the full 2^N tensor-product basis (method
 ``"full"``); these are the references the tests compare against.
 
@@ -25,8 +27,10 @@ from typing import Iterator
 import numpy as np
 import qutip as qt
 from scipy.integrate import DOP853
+from scipy.optimize import brentq
 
 from . import blocks, model
+from .ergotropy import ergotropy, holder_ergotropy
 from .states import charger_amplitudes, charger_density_matrix, photon_distribution
 
 RTOL = 1e-10
@@ -57,8 +61,90 @@ class Measurement:
     top: float  # population of the photon level n_cut
 
 
+class NoMaximumError(ValueError):
+    """E_h(t) has no local maximum in the searched window."""
+
+
+def time_scale(p: Problem) -> float:
+    """A lower estimate of τ̄: π / (2 g √(N n̄)), the collective Rabi half-period."""
+    n_eff = max(p.mean_photons + p.n_th, 1e-2)
+    return math.pi / (2 * p.g * math.sqrt(p.n_qubits * n_eff))
+
+
+#: The search for τ̄ gives up after this many time scales.
+SEARCH_WINDOW = 400
+
+
+def no_maximum(p: Problem, t_max: float) -> NoMaximumError:
+    return NoMaximumError(
+        f"E_h(t) has no local maximum before t={t_max:.3g} (1/g) for n_qubits={p.n_qubits}, "
+        f"charger={p.charger!r}, kappa={p.kappa:g}, n_th={p.n_th:g}")
+
+
+class SteppingEngine:
+    """Trajectories and first maxima for engines that step a full state
+    (``evolve``/``march``/``measure``/``holder_state``)."""
+
+    p: Problem
+
+    def _holder_ergotropy(self, state) -> tuple[float, np.ndarray]:
+        rho_h = self.holder_state(state)
+        return holder_ergotropy(rho_h), rho_h
+
+    def trajectory(self, times: np.ndarray, with_charger: bool = False) -> dict:
+        state0 = self.initial_state(full=True)
+        if with_charger:
+            state0 = self.with_charger_sectors(state0)
+        T = times.size
+        N = self.p.n_qubits
+        out = {k: np.empty(T) for k in ("E_h", "E_c", "Q", "top", "ergotropy")}
+        out["rho_h"] = np.empty((T, N + 1, N + 1), dtype=complex)
+        if with_charger:
+            out["rho_c"] = np.empty((T, self.p.n_cut + 1, self.p.n_cut + 1), dtype=complex)
+        for i, (st, q) in enumerate(self.evolve(state0, 0.0, times)):
+            m = self.measure(st)
+            out["E_h"][i], out["E_c"][i], out["Q"][i], out["top"][i] = m.E_h, m.E_c, q, m.top
+            out["ergotropy"][i], out["rho_h"][i] = self._holder_ergotropy(st)
+            if with_charger:
+                out["rho_c"][i] = self.charger_state(st)
+        return out
+
+    def first_max(self) -> dict:
+        """τ̄ bracketed on the solver's steps, refined by brentq on dE_h/dt."""
+        p = self.p
+        ts = time_scale(p)
+        state0 = self.initial_state(full=False)
+        t_prev, st_prev, q_prev, de_prev = 0.0, state0, 0.0, 0.0
+        top = 0.0
+        t_max = SEARCH_WINDOW * ts
+        for t, st, q in self.march(state0, 0.0, t_max, ts / 8):
+            m = self.measure(st)
+            top = max(top, m.top)
+            if m.dE_h < 0 and (de_prev > 0 or t_prev == 0.0):
+                break
+            t_prev, st_prev, q_prev, de_prev = t, st, q, m.dE_h
+        else:
+            raise no_maximum(p, t_max)
+
+        def dE(tau: float) -> float:
+            st_tau, _ = next(self.evolve(st_prev, t_prev, [tau]))
+            return self.measure(st_tau).dE_h
+
+        tau = brentq(dE, t_prev, t, xtol=1e-14 * t, rtol=1e-13, maxiter=200)
+        full0 = self.initial_state(full=True)
+        if isinstance(full0, dict) and len(full0) > 1:  # coherent: every holder sector
+            st_tau, q_tau = next(self.evolve(full0, 0.0, [tau]))
+        else:
+            st_tau, dq = next(self.evolve(st_prev, t_prev, [tau]))
+            q_tau = q_prev + dq
+        m = self.measure(st_tau)
+        erg, rho_h = self._holder_ergotropy(st_tau)
+        return {"tau": tau, "E_h": m.E_h, "E_c": m.E_c, "Q": q_tau, "top": max(top, m.top),
+                "ergotropy": erg, "rho_h": rho_h}
+
+
 # --------------------------------------------------------------------- blocks
-class BlocksEngine:
+class BlocksEngine(SteppingEngine):
     """Excitation-number sectors integrated with DOP853 (see :mod:`qbhelpers.blocks`)."""
 
     def __init__(self, p: Problem):
@@ -217,7 +303,7 @@ class BlocksEngine:
 
 
 # ---------------------------------------------------------------------- qutip
-class QutipEngine:
+class QutipEngine(SteppingEngine):
     """QuTiP ``mesolve`` in the Dicke (``basis="dicke"``) or full basis."""
 
     def __init__(self, p: Problem, basis: str):
@@ -304,6 +390,14 @@ class QutipEngine:
     def charger_state(self, state) -> np.ndarray:
         return state.ptrace(0).full()
 
+    def _holder_ergotropy(self, state) -> tuple[float, np.ndarray]:
+        if self.basis != "full":
+            return super()._holder_ergotropy(state)
+        # generic ergotropy on all 2^N qubit states: an independent check of E_h − (1 − r_max)
+        native = self.holder_state_native(state)
+        rho_h = self._iso.conj().T @ native @ self._iso
+        return ergotropy(native, self.ops.holder_hamiltonian), rho_h
+
 
 def _gauss_legendre(edges, h_max: float, order: int = 8):
     """Nodes, weights and owning interval index for ∫ over each [edges[i], edges[i+1]]."""
@@ -333,5 +427,8 @@ def _dicke_isometry(n_qubits: int) -> np.ndarray:
 
 def make_engine(p: Problem, method: str):
     if method == "blocks":
+        from .fast import ChebyshevEngine
+        return ChebyshevEngine(p)
+    if method == "blocks-rk":
         return BlocksEngine(p)
     return QutipEngine(p, method)

@@ -13,11 +13,11 @@ import numpy as np
 
 CHARGERS = ("fock", "coherent", "thermal")
 VERSIONS = ("collective", "parallel")
-METHODS = ("blocks", "dicke", "full")
+METHODS = ("blocks", "blocks-rk", "dicke", "full")
 
 #: Largest number of qubits each method accepts.  "full" grows as 2**N;
 #: "dicke" builds a QuTiP Liouvillian of dimension ((n_cut+1)(N+1))**2.
-MAX_QUBITS = {"blocks": 2000, "dicke": 64, "full": 10}
+MAX_QUBITS = {"blocks": 2000, "blocks-rk": 2000, "dicke": 64, "full": 10}
 
 
 def check_n_qubits(n_qubits: Any, method: str = "blocks") -> int:
