@@ -48,50 +48,45 @@ def _get(R, b, x, y, sym):
     return R[b, x, y]
 
 
-@numba.njit(inline="always")
-def _lind_real(R, b, i, j, nb, m, c_row, c_col, n_row, n_col, loss, gain, n_cut, sym):
-    """(L̃R)[b, i, j] in the gauge |n, k⟩ → i^k |n, k⟩, where H becomes i·A with
-    A real antisymmetric (A[k, k+1] = c_k) and −i[H, ρ] = Aρ − ρA is real."""
-    nr = n_row[b, i]
-    nc = n_col[b, j]
-    acc = 0.0
-    if i + 1 < m:
-        acc += c_row[b, i] * _get(R, b, i + 1, j, sym)
-    if i > 0:
-        acc -= c_row[b, i - 1] * _get(R, b, i - 1, j, sym)
-    if j > 0:
-        acc -= c_col[b, j - 1] * _get(R, b, i, j - 1, sym)
-    if j + 1 < m:
-        acc += c_col[b, j] * _get(R, b, i, j + 1, sym)
-    mr = nr + 1.0 if nr < n_cut else 0.0
-    mc = nc + 1.0 if nc < n_cut else 0.0
-    acc -= (loss * (nr + nc) + gain * (mr + mc)) * R[b, i, j]
-    if b + 1 < nb:
-        acc += 2.0 * loss * np.sqrt((nr + 1.0) * (nc + 1.0)) * R[b + 1, i, j]
-    if gain > 0.0 and b > 0:
-        acc += 2.0 * gain * np.sqrt(nr * nc) * R[b - 1, i, j]
-    return acc
-
-
 def _make_recurrence(parallel: bool):
-    @numba.njit(parallel=parallel, cache=True)
-    def recurrence(T, Tprev, acc, a_new, two, sign, c_row, c_col, n_row, n_col, lo_r, hi_r,
-                   lo_c, hi_c, kappa, n_th, n_cut, sigma, cinv, sym):
+    @numba.njit(parallel=parallel, cache=True, fastmath=True)
+    def recurrence(T, Tprev, acc, a_new, two, sign, c_row, c_col, dec_r, dec_c, jmp_r, jmp_c,
+                   gin_r, gin_c, lo_r, hi_r, lo_c, hi_c, sigma, cinv, sym):
         """Tprev ← two·(L̃ − σ)T/c + sign·Tprev (in place), acc += a_new·Tprev.
 
-        sign = +1 for foci on the imaginary axis (S_{m+1} = 2Y S_m + S_{m−1}),
-        −1 for foci on the real axis (T_{m+1} = 2X T_m − T_{m−1}); for the first
-        term two = 1 and Tprev = 0.  With ``sym`` only j ≥ i is touched."""
+        L̃ is the generator in the gauge |n, k⟩ → i^k |n, k⟩, where H becomes
+        i·A with A real antisymmetric (A[k, k+1] = c_k), so −i[H, ρ] = Aρ − ρA
+        is real.  dec = decay rate of an entry's row/column, jmp = √ of the loss
+        jump weight from one excitation up, gin = same for the gain jump from
+        one excitation down.  sign = +1 for foci on the imaginary axis
+        (S_{m+1} = 2Y S_m + S_{m−1}), −1 for real foci (T_{m+1} = 2X T_m −
+        T_{m−1}); for the first term two = 1 and Tprev = 0.  With ``sym`` only
+        the upper triangle j ≥ i is read and written."""
         nb, m, _ = T.shape
-        loss = kappa * (n_th + 1.0)
-        gain = kappa * n_th
         for b in numba.prange(nb):
+            has_up = b + 1 < nb
+            has_down = b > 0
             for i in range(lo_r[b], hi_r[b] + 1):
                 j0 = max(lo_c[b], i) if sym else lo_c[b]
+                cr_hi = c_row[b, i] if i + 1 < m else 0.0
+                cr_lo = c_row[b, i - 1] if i > 0 else 0.0
                 for j in range(j0, hi_c[b] + 1):
-                    lv = _lind_real(T, b, i, j, nb, m, c_row, c_col, n_row, n_col, loss, gain,
-                                    n_cut, sym)
-                    new = two * (lv - sigma * T[b, i, j]) * cinv + sign * Tprev[b, i, j]
+                    acc_v = -(sigma + dec_r[b, i] + dec_c[b, j]) * T[b, i, j]
+                    if i + 1 < m:
+                        x = T[b, j, i + 1] if (sym and i + 1 > j) else T[b, i + 1, j]
+                        acc_v += cr_hi * x
+                    if i > 0:
+                        acc_v -= cr_lo * T[b, i - 1, j]
+                    if j > 0:
+                        x = T[b, j - 1, i] if (sym and j - 1 < i) else T[b, i, j - 1]
+                        acc_v -= c_col[b, j - 1] * x
+                    if j + 1 < m:
+                        acc_v += c_col[b, j] * T[b, i, j + 1]
+                    if has_up:
+                        acc_v += jmp_r[b, i] * jmp_c[b, j] * T[b + 1, i, j]
+                    if has_down:
+                        acc_v += gin_r[b, i] * gin_c[b, j] * T[b - 1, i, j]
+                    new = two * acc_v * cinv + sign * Tprev[b, i, j]
                     Tprev[b, i, j] = new
                     acc[b, i, j] += a_new * new
     return recurrence
@@ -233,7 +228,7 @@ def choose_expansion(W: float, D: float, G: float = 0.0) -> Expansion:
     p = 0.5 * (D + G) * 1.05 + 1e-12
     q = 1.05 * W + 1e-12
     corner = p + 1j * q
-    candidates = [1j * q * f for f in (0.3, 0.5, 0.7, 0.85, 1.0)]
+    candidates = [1j * q * f for f in (0.3, 0.5, 0.7, 0.85, 1.0, 1.1, 1.25, 1.5, 2.0)]
     if p > 0.3 * q:
         candidates += [p * f for f in (0.5, 0.8, 1.0)]
     best, best_cost = None, np.inf
@@ -277,6 +272,7 @@ class SectorPropagator:
         self.lo_c, self.hi_c = _ranges(valid_c)
         size = int(valid_r.sum(axis=1) @ valid_c.sum(axis=1))
         self._rec = _recurrence_parallel if size >= PARALLEL_SIZE else _recurrence_serial
+        self._coef = _entry_coefficients(sec, kappa, n_th, n_cut)
         self.applications = 0  # number of L applications, for the benchmark
 
     def to_real(self, R: np.ndarray) -> np.ndarray:
@@ -311,13 +307,30 @@ class SectorPropagator:
         cinv = 1.0 / ex.c
         for k in range(1, n):
             two = 1.0 if k == 1 else 2.0
-            self._rec(T, Tprev, acc, a[k], two, sign, sec.c_row, sec.c_col, sec.n_row, sec.n_col,
-                      self.lo_r, self.hi_r, self.lo_c, self.hi_c, self.kappa, self.n_th,
-                      float(self.n_cut), ex.sigma, cinv, self.sym)
+            self._rec(T, Tprev, acc, a[k], two, sign, sec.c_row, sec.c_col, *self._coef,
+                      self.lo_r, self.hi_r, self.lo_c, self.hi_c, ex.sigma, cinv, self.sym)
             T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
             fun[k] = self.functionals(T)
         self.applications += n - 1
         return acc, fun, n
+
+
+def _entry_coefficients(sec: blocks.Sector, kappa: float, n_th: float, n_cut: int):
+    """Per-row and per-column factors of the dissipator (zero where invalid):
+    decay κ(n_th+1)n + κ n_th m (m = n+1 below the cut, else 0), and the square
+    roots of the jump weights 2κ(n_th+1)(n+1) (loss, from one excitation up)
+    and 2κ n_th n (gain, from one excitation down)."""
+    out = []
+    for n in (sec.n_row, sec.n_col):
+        valid = n >= 0
+        nn = np.where(valid, n, 0.0)
+        m = np.where(nn < n_cut, nn + 1.0, 0.0)
+        dec = np.where(valid, kappa * (n_th + 1) * nn + kappa * n_th * m, 0.0)
+        jmp = np.where(valid, np.sqrt(2 * kappa * (n_th + 1) * (nn + 1.0)), 0.0)
+        gin = np.where(valid, np.sqrt(2 * kappa * n_th * nn), 0.0)
+        out.append((dec, jmp, gin))
+    (dr, jr, gr), (dc, jc, gc) = out
+    return dr, dc, jr, jc, gr, gc
 
 
 def _ranges(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
