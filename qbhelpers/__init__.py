@@ -11,14 +11,16 @@ Public functions: :func:`charge`, :func:`first_max`, :func:`enhancement`,
 """
 __version__ = "0.1.0"
 
-from .battery import FirstMax, NoMaximumError, Trajectory, charge, enhancement, first_max, ratios
+from .battery import (Discharge, FirstMax, NoMaximumError, Trajectory, charge, discharge,
+                      discharge_enhancement, discharge_trajectory, enhancement, first_max, ratios)
 from .ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_energy,
                         symmetric_ergotropy)
 from .states import photon_distribution, required_n_cut
 from .sweep import Sweep, first_max_grid
 
 __all__ = [
-    "FirstMax", "NoMaximumError", "Trajectory", "charge", "enhancement", "first_max", "ratios",
+    "Discharge", "FirstMax", "NoMaximumError", "Trajectory", "charge", "discharge",
+    "discharge_enhancement", "discharge_trajectory", "enhancement", "first_max", "ratios",
     "charger_ergotropy", "ergotropy", "holder_ergotropy", "passive_energy",
     "symmetric_ergotropy", "photon_distribution", "required_n_cut", "Sweep", "first_max_grid",
     "__version__",

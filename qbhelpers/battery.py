@@ -230,3 +230,124 @@ def ratios(col: FirstMax, par: FirstMax) -> dict[str, float]:
         den = getattr(par, f)
         out[f] = float("nan") if abs(den) < 1e-12 else getattr(col, f) / den
     return out
+
+
+# ---------------------------------------------------------------- discharging
+@dataclass(frozen=True)
+class Discharge:
+    """Discharging in normal mode, from the holder state reached at the
+    charging τ̄ (its reduced state: correlations with the charger dropped)
+    through an empty, lossy charger.
+
+    ``tau`` τ̄_d (1/g): first local minimum of E_h; ``energy`` E_d =
+    E_h(0) − E_h(τ̄_d) (ħω); ``power`` E_d/τ̄_d; ``rate`` 2π/τ̄_d; ``E_start``,
+    ``E_end`` the holder energy before and at τ̄_d; ``ergotropy_start``,
+    ``ergotropy_end``; ``E_c`` and ``Q`` at τ̄_d.  For ``version="parallel"``
+    the extensive figures are N times one cell's.
+    """
+
+    tau: float
+    energy: float
+    power: float
+    rate: float
+    E_start: float
+    E_end: float
+    ergotropy_start: float
+    ergotropy_end: float
+    E_c: float
+    Q: float
+    n_qubits: int
+    charger: str
+    kappa: float
+    g: float
+    n_th: float
+    mean_photons: float
+    version: str
+    method: str
+
+
+def _discharge_problem(p: Problem, method: str, n_cut: int | None = None) -> Problem:
+    """The discharging problem that follows charging problem ``p``."""
+    from .states import bath_margin
+
+    r = make_engine(p, method).first_max()
+    N = p.n_qubits
+    need = N + (bath_margin(p.n_th) if p.n_th > 0 else 0)
+    if n_cut is not None and n_cut < N:
+        raise ValueError(f"n_cut={n_cut} is too small to discharge {N} qubits into an empty "
+                         f"charger: use n_cut >= {N} (or n_cut=None)")
+    return Problem(N, p.charger, p.kappa, p.g, p.n_th, 0.0, n_cut if n_cut is not None else need,
+                   p.rtol, p.atol, holder=r["rho_h"])
+
+
+def discharge(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
+              version: str = "collective", g: float = 1.0, n_th: float = 0.0,
+              mean_photons: float | None = None, method: str = "blocks",
+              rtol: float = RTOL, atol: float = ATOL) -> Discharge:
+    """Charge to the first maximum, then discharge through the empty charger
+    to the first minimum of E_h.  Parameters as in :func:`first_max`."""
+    version = v.check_choice("version", version, v.VERSIONS)
+    p = _problem(n_qubits, charger, kappa, g, n_th, mean_photons, None, method, rtol, atol,
+                 TRUNCATION_TOL)
+    if version == "parallel":
+        per_cell = v.check_parallel_split(p.charger, p.mean_photons, p.n_qubits)
+        cell = discharge(1, p.charger, p.kappa, g=p.g, n_th=p.n_th, mean_photons=per_cell,
+                         method=method, rtol=rtol, atol=atol)
+        N = p.n_qubits
+        return Discharge(tau=cell.tau, energy=N * cell.energy, power=N * cell.power,
+                         rate=cell.rate, E_start=N * cell.E_start, E_end=N * cell.E_end,
+                         ergotropy_start=N * cell.ergotropy_start,
+                         ergotropy_end=N * cell.ergotropy_end, E_c=N * cell.E_c, Q=N * cell.Q,
+                         n_qubits=N, charger=p.charger, kappa=p.kappa, g=p.g, n_th=p.n_th,
+                         mean_photons=p.mean_photons, version="parallel", method=method)
+    dp = _discharge_problem(p, method)
+    r = make_engine(dp, method).first_max(kind="min")
+    _check_truncation(dp, r["top"])
+    rho0 = dp.holder
+    e0 = float(np.real(np.diag(rho0)) @ np.arange(p.n_qubits + 1))
+    from .ergotropy import holder_ergotropy
+    e_d = e0 - r["E_h"]
+    return Discharge(tau=r["tau"], energy=e_d, power=e_d / r["tau"], rate=2 * math.pi / r["tau"],
+                     E_start=e0, E_end=r["E_h"], ergotropy_start=holder_ergotropy(rho0),
+                     ergotropy_end=r["ergotropy"], E_c=r["E_c"], Q=r["Q"],
+                     n_qubits=p.n_qubits, charger=p.charger, kappa=p.kappa, g=p.g, n_th=p.n_th,
+                     mean_photons=p.mean_photons, version="collective", method=method)
+
+
+def discharge_trajectory(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
+                         g: float = 1.0, n_th: float = 0.0, mean_photons: float | None = None,
+                         times: Any = None, method: str = "blocks") -> Trajectory:
+    """E_h, E_c, Q and ergotropy while the collective battery discharges (the
+    clock restarts at 0 when discharging starts; Q counts only this stage).
+    Default times: 301 points up to 1.5 τ̄_d."""
+    p = _problem(n_qubits, charger, kappa, g, n_th, mean_photons, None, method, RTOL, ATOL,
+                 TRUNCATION_TOL)
+    dp = _discharge_problem(p, method)
+    if times is None:
+        try:
+            t_end = 1.5 * make_engine(dp, method).first_max(kind="min")["tau"]
+        except NoMaximumError:
+            t_end = 20 * time_scale(dp)
+        t = np.linspace(0.0, t_end, 301)
+    else:
+        t = v.check_times(times)
+    r = make_engine(dp, method).trajectory(t, False)
+    _check_truncation(dp, float(r["top"].max()))
+    return Trajectory(t=t, E_h=r["E_h"], E_c=r["E_c"], Q=r["Q"], ergotropy=r["ergotropy"],
+                      ergotropy_symmetric=np.array([symmetric_ergotropy(x) for x in r["rho_h"]]),
+                      holder_states=r["rho_h"], charger_ergotropy=None, n_qubits=p.n_qubits,
+                      charger=p.charger, kappa=p.kappa, g=p.g, n_th=p.n_th, mean_photons=0.0,
+                      n_cut=dp.n_cut, method=method)
+
+
+DISCHARGE_FIGURES = ("energy", "power", "rate")
+
+
+def discharge_enhancement(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
+                          g: float = 1.0, n_th: float = 0.0,
+                          method: str = "blocks") -> dict[str, float]:
+    """Γ_f = f#/f‖ of the discharge for f in energy, power, rate."""
+    col = discharge(n_qubits, charger, kappa, g=g, n_th=n_th, method=method)
+    par = discharge(n_qubits, charger, kappa, g=g, n_th=n_th, method=method, version="parallel")
+    return {f: (float("nan") if abs(getattr(par, f)) < 1e-12 else getattr(col, f) / getattr(par, f))
+            for f in DISCHARGE_FIGURES}

@@ -276,11 +276,21 @@ class SectorPropagator:
         self.applications = 0  # number of L applications, for the benchmark
 
     def to_real(self, R: np.ndarray) -> np.ndarray:
-        """The initial sector (qubits in the ground state: gauge-invariant) as a
-        real array, upper triangle only for sector 0."""
-        if np.abs(R.imag).max(initial=0.0) > 0:
-            raise ValueError("initial sectors must be real (qubits in the ground state)")
-        out = np.ascontiguousarray(R.real)
+        """An initial sector in the real gauge, ρ̃[i, j] = i^{j−i} ρ[i, j]
+        (upper triangle only for sector 0).
+
+        Charging states (qubits in the ground state) are untouched by the gauge;
+        a discharging holder state reached by charging is real there too.  A
+        state that is not is refused: the fast engine needs it real."""
+        m = R.shape[1]
+        k = np.arange(m)
+        phase = (1j ** ((k[None, :] - k[:, None]) % 4))[None, :, :]
+        G = R * phase
+        scale = max(np.abs(G).max(initial=0.0), 1e-300)
+        if np.abs(G.imag).max(initial=0.0) > 1e-9 * scale:
+            raise ValueError("this initial state is not real in the gauge |n,k> -> i^k |n,k>; "
+                             "use method='blocks-rk' or 'dicke'")
+        out = np.ascontiguousarray(G.real)
         return np.triu(out) if self.sym else out
 
     def functionals(self, R: np.ndarray) -> np.ndarray:

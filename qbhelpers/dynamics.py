@@ -21,7 +21,7 @@ and probabilities O(1), so these keep every reported number far below the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -39,7 +39,12 @@ ATOL = 1e-12
 
 @dataclass(frozen=True)
 class Problem:
-    """Everything that fixes one charging run (validated by the caller)."""
+    """Everything that fixes one run (validated by the caller).
+
+    Charging: the charger starts in the ``charger`` state with ``mean_photons``
+    and the qubits in their ground state.  Discharging: ``holder`` is the
+    initial holder state (Dicke basis) and the charger starts empty.
+    """
 
     n_qubits: int
     charger: str
@@ -50,6 +55,15 @@ class Problem:
     n_cut: int
     rtol: float = RTOL
     atol: float = ATOL
+    holder: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def excitations(self) -> float:
+        """Mean initial excitation number (photons plus excited qubits)."""
+        e = self.mean_photons
+        if self.holder is not None:
+            e += float(np.real(np.diag(self.holder)) @ np.arange(self.n_qubits + 1))
+        return e
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class NoMaximumError(ValueError):
 
 def time_scale(p: Problem) -> float:
     """A lower estimate of τ̄: π / (2 g √(N n̄)), the collective Rabi half-period."""
-    n_eff = max(p.mean_photons + p.n_th, 1e-2)
+    n_eff = max(p.excitations + p.n_th, 1e-2)
     return math.pi / (2 * p.g * math.sqrt(p.n_qubits * n_eff))
 
 
@@ -75,9 +89,10 @@ def time_scale(p: Problem) -> float:
 SEARCH_WINDOW = 400
 
 
-def no_maximum(p: Problem, t_max: float) -> NoMaximumError:
+def no_maximum(p: Problem, t_max: float, kind: str = "max") -> NoMaximumError:
+    word = "maximum" if kind == "max" else "minimum"
     return NoMaximumError(
-        f"E_h(t) has no local maximum before t={t_max:.3g} (1/g) for n_qubits={p.n_qubits}, "
+        f"E_h(t) has no local {word} before t={t_max:.3g} (1/g) for n_qubits={p.n_qubits}, "
         f"charger={p.charger!r}, kappa={p.kappa:g}, n_th={p.n_th:g}")
 
 
@@ -109,9 +124,11 @@ class SteppingEngine:
                 out["rho_c"][i] = self.charger_state(st)
         return out
 
-    def first_max(self) -> dict:
-        """τ̄ bracketed on the solver's steps, refined by brentq on dE_h/dt."""
+    def first_max(self, kind: str = "max") -> dict:
+        """τ̄ (first local maximum of E_h, or minimum with ``kind="min"``)
+        bracketed on the solver's steps, refined by brentq on dE_h/dt."""
         p = self.p
+        s = 1.0 if kind == "max" else -1.0
         ts = time_scale(p)
         state0 = self.initial_state(full=False)
         t_prev, st_prev, q_prev, de_prev = 0.0, state0, 0.0, 0.0
@@ -120,15 +137,15 @@ class SteppingEngine:
         for t, st, q in self.march(state0, 0.0, t_max, ts / 8):
             m = self.measure(st)
             top = max(top, m.top)
-            if m.dE_h < 0 and (de_prev > 0 or t_prev == 0.0):
+            if s * m.dE_h < 0 and (de_prev > 0 or t_prev == 0.0):
                 break
-            t_prev, st_prev, q_prev, de_prev = t, st, q, m.dE_h
+            t_prev, st_prev, q_prev, de_prev = t, st, q, s * m.dE_h
         else:
-            raise no_maximum(p, t_max)
+            raise no_maximum(p, t_max, kind)
 
         def dE(tau: float) -> float:
             st_tau, _ = next(self.evolve(st_prev, t_prev, [tau]))
-            return self.measure(st_tau).dE_h
+            return s * self.measure(st_tau).dE_h
 
         tau = brentq(dE, t_prev, t, xtol=1e-14 * t, rtol=1e-13, maxiter=200)
         full0 = self.initial_state(full=True)
@@ -164,6 +181,8 @@ class BlocksEngine(SteppingEngine):
         """Sectors 0..D: D = 0 for the search of the first maximum
         (``full=False``) or for diagonal chargers, D = min(N, K_max) otherwise."""
         p = self.p
+        if p.holder is not None:
+            return self._discharge_state(full)
         coherent = p.charger == "coherent"
         d_max = min(p.n_qubits, self.k_max) if (coherent and full) else 0
         if p.charger == "coherent":
@@ -182,9 +201,22 @@ class BlocksEngine(SteppingEngine):
             state[d] = R
         return state
 
+    def _discharge_state(self, full: bool) -> dict[int, np.ndarray]:
+        """Empty charger ⊗ ρ_h: entry (n=0, k) ⊗ (n=0, k') sits in block K = k,
+        K' = k', i.e. sector d = k − k' at R[k', k, k']."""
+        N = self.p.n_qubits
+        rho_h = self.p.holder
+        state = {}
+        for d in range(N + 1 if full else 1):
+            R = np.zeros(self._sector(d).shape, dtype=complex)
+            b = np.arange(0, min(N - d, R.shape[0] - 1) + 1)
+            R[b, b + d, b] = rho_h[b + d, b]
+            state[d] = R
+        return state
+
     def with_charger_sectors(self, state: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
         """Initial state extended by every sector the charger state needs."""
-        if self.p.charger != "coherent":
+        if self.p.charger != "coherent" or self.p.holder is not None:
             return state
         c = charger_amplitudes(self.p.mean_photons, self.p.n_cut)
         out = dict(state)
@@ -324,7 +356,12 @@ class QutipEngine(SteppingEngine):
         self._h_max = 1.0 / (omega + 2 * p.kappa * (2 * p.n_th + 1) * (p.n_cut + 1))
 
     def initial_state(self, full: bool = True) -> qt.Qobj:
-        rho_c = charger_density_matrix(self.p.charger, self.p.mean_photons, self.p.n_cut)
+        p = self.p
+        if p.holder is not None:  # discharging: empty charger ⊗ ρ_h
+            rho_h = p.holder if self._iso is None else self._iso @ p.holder @ self._iso.T
+            vac = qt.fock_dm(p.n_cut + 1, 0)
+            return qt.tensor(vac, qt.Qobj(rho_h, dims=[self.ops.holder_hamiltonian.dims[0]] * 2))
+        rho_c = charger_density_matrix(p.charger, p.mean_photons, p.n_cut)
         return model.initial_state(self.ops, rho_c)
 
     def with_charger_sectors(self, state):

@@ -111,8 +111,10 @@ class ChebyshevEngine:
         return out
 
     # ------------------------------------------------------------ first max
-    def first_max(self) -> dict:
+    def first_max(self, kind: str = "max") -> dict:
+        """τ̄: first local maximum of E_h (``kind="min"``: minimum)."""
         p = self.p
+        sgn = 1.0 if kind == "max" else -1.0
         N = p.n_qubits
         ts = time_scale(p)
         t_max = SEARCH_WINDOW * ts
@@ -128,7 +130,7 @@ class ChebyshevEngine:
             k = max(SIGN_POINTS, int(np.ceil(8 * h / ts)))
             s = np.linspace(0.0, h, k + 1)[1:]
             vals = ex.coefficients(s, n) @ F
-            de = vals[:, 3].real
+            de = sgn * vals[:, 3].real
             top = max(top, float(vals[:, 4].real.max()))
             prev = np.concatenate([[de_prev], de[:-1]])
             hits = np.nonzero((de < 0) & ((prev > 0) | ((t == 0) & (np.arange(k) == 0))))[0]
@@ -136,7 +138,7 @@ class ChebyshevEngine:
                 j = hits[0]
                 lo = 0.0 if j == 0 else s[j - 1]
                 def dE(x: float) -> float:
-                    return float((ex.coefficients(np.array([x]), n)[0] @ F[:, 3]).real)
+                    return sgn * float((ex.coefficients(np.array([x]), n)[0] @ F[:, 3]).real)
                 x = brentq(dE, lo, s[j], xtol=1e-15 * max(t + s[j], 1e-300), rtol=1e-14,
                            maxiter=200)
                 found = (t, x, F, n, q)
@@ -146,7 +148,7 @@ class ChebyshevEngine:
             t, R = t + h, R_new
         self.applications += prop.applications
         if found is None:
-            raise no_maximum(p, t_max)
+            raise no_maximum(p, t_max, kind)
         t0, x, F, n, q0 = found
         tau = t0 + x
         vals = ex.coefficients(np.array([x]), n)[0] @ F
