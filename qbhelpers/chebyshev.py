@@ -38,7 +38,7 @@ AMPLIFICATION = 1e4
 #: Series truncation: drop terms below this (states have norm ≤ 1).
 SERIES_TOL = 1e-15
 MAX_TERMS = 600
-PARALLEL_SIZE = 200_000
+PARALLEL_SIZE = 50_000
 
 
 @numba.njit(inline="always")
