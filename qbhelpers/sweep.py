@@ -74,7 +74,7 @@ def first_max_grid(n_values, kappas, *, chargers=("fock",), versions=("collectiv
     data = {q: np.full(shape, np.nan) for q in QUANTITIES}
     jobs = list(itertools.product(enumerate(chargers), enumerate(versions), enumerate(n_values),
                                   enumerate(kappas)))
-    bar = tqdm(jobs, desc="first maxima", disable=not progress, file=sys.stderr,
+    bar = tqdm(jobs, desc="qbhelpers: first maxima", disable=not progress, file=sys.stderr,
                mininterval=1.0, leave=False)
     for (ci, c), (vi, ver), (ni, n), (ki, k) in bar:
         fm: FirstMax = cached_first_max(cache=cache, n_qubits=n, charger=c, kappa=float(k),
