@@ -1,0 +1,463 @@
+"""Command line: rerun a chapter notebook, or sweep first maxima into a CSV file.
+
+    python -m qbhelpers run 01 -p N_values "[1, 2]" --out rerun
+    python -m qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 \\
+        --charger fock coherent --n-th 0 --out results.csv
+
+Every argument is checked before anything is computed; a bad one ends the
+program with exit code 2 and a message that says what is allowed.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from . import validation as v
+
+#: The book's chapter notebooks, next to the package in a source checkout.
+CHAPTERS_DIR = Path(__file__).resolve().parents[1] / "chapters"
+
+#: Type of a parameter's default -> name shown in messages.
+_TYPE_NAMES = {bool: "bool", int: "int", float: "float", list: "list", str: "str"}
+
+
+class CliError(Exception):
+    """A bad argument: reported by argparse as ``error: ...`` with exit code 2."""
+
+
+# --------------------------------------------------------------- chapters
+def chapters_dir() -> Path:
+    """``chapters/`` of the checkout the package lives in, else of the current folder."""
+    if CHAPTERS_DIR.is_dir():
+        return CHAPTERS_DIR
+    return Path.cwd() / "chapters"
+
+
+def available_chapters(folder: Path | None = None) -> list[str]:
+    """Names (without ``.ipynb``) of the chapter notebooks ``NN_*.ipynb``."""
+    folder = chapters_dir() if folder is None else folder
+    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def resolve_chapter(chapter: str, folder: Path | None = None) -> Path:
+    """``01``, ``01_model``, ``01_model.ipynb`` or a path -> the notebook's path."""
+    folder = chapters_dir() if folder is None else folder
+    as_path = Path(chapter)
+    if as_path.suffix == ".ipynb" and as_path.is_file():
+        return as_path.resolve()
+    stem = as_path.name[:-len(".ipynb")] if as_path.name.endswith(".ipynb") else as_path.name
+    names = available_chapters(folder)
+    if stem in names:
+        return (folder / f"{stem}.ipynb").resolve()
+    prefixed = [n for n in names if n.split("_", 1)[0] == stem]
+    if len(prefixed) == 1:
+        return (folder / f"{prefixed[0]}.ipynb").resolve()
+    allowed = ", ".join(names) if names else f"none (no NN_*.ipynb in {folder})"
+    raise CliError(f"unknown chapter {chapter!r}; available: {allowed} "
+                   "(give the number, e.g. 01, the name, or a path to a notebook)")
+
+
+# ------------------------------------------------------------- parameters
+def _parameters_cell(nb: dict) -> str | None:
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = cell.get("source", "")
+            return "".join(src) if isinstance(src, list) else src
+    return None
+
+
+def _default_type(node: ast.expr) -> type | None:
+    """Type of a default value: from its literal, else from the shape of the
+    expression (``list(range(1, 21))`` is a list); None when unknown."""
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        if isinstance(node, (ast.List, ast.ListComp)):
+            return list
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("list", "sorted"):
+            return list
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("int", "float", "str"):
+            return {"int": int, "float": float, "str": str}[node.func.id]
+        return None
+    if isinstance(value, tuple):
+        return list
+    return type(value) if type(value) in _TYPE_NAMES else None
+
+
+def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
+    """The parameters of a notebook's cell tagged ``parameters``.
+
+    Names, defaults and help come from :func:`papermill.inspect_notebook`.  Its
+    line parser skips a line with a second ``=`` (say in a comment), so the
+    cell is also read with :mod:`ast`, which finds every assignment; ``type``
+    is the default's type, or None when it cannot be told without running code.
+    """
+    import logging
+
+    import papermill
+
+    pm_log = logging.getLogger("papermill")
+    level = pm_log.level
+    pm_log.setLevel(logging.ERROR)  # its "Unable to parse line" warnings: handled below
+    try:
+        inspected = papermill.inspect_notebook(str(path))
+    finally:
+        pm_log.setLevel(level)
+    source = _parameters_cell(json.loads(Path(path).read_text(encoding="utf-8")))
+    params: dict[str, dict[str, Any]] = {}
+    try:
+        tree = ast.parse(source) if source is not None else None
+    except SyntaxError:
+        tree = None
+    if tree is not None:  # in the cell's order
+        lines = source.splitlines()
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign):
+                targets, value = stmt.targets, stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                targets, value = [stmt.target], stmt.value
+            else:
+                continue
+            tail = lines[stmt.end_lineno - 1][stmt.end_col_offset:]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    params[target.id] = {
+                        "default": ast.get_source_segment(source, value),
+                        "type": _default_type(value),
+                        "help": tail.split("#", 1)[1].strip() if "#" in tail else ""}
+    for name, p in inspected.items():
+        entry = params.setdefault(name, {"default": p.get("default"), "type": None, "help": ""})
+        entry["help"] = p.get("help") or entry["help"]
+    return params
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p`` value: a Python literal (``3``, ``0.5``, ``[1, 2]``, ``'fock'``),
+    otherwise the text itself as a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def check_parameter(chapter: str, name: str, text: str, spec: dict[str, Any]) -> Any:
+    """Parse ``text`` and check it against the type of the default."""
+    value = parse_value(text)
+    want = spec.get("type")
+    if want is None or want is bool:
+        if want is bool and not isinstance(value, bool):
+            raise CliError(f"parameter {name!r} of chapter {chapter} must be True or False "
+                           f"(default {spec['default']}); got {text!r}")
+        return value
+    what = f"parameter {name!r} of chapter {chapter} must be"
+    default = f"(default {spec['default']})"
+    if want is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CliError(f"{what} an int {default}; got {_type_name(value)} {text!r}")
+    elif want is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CliError(f"{what} a number (float) {default}; got {_type_name(value)} {text!r}")
+        value = float(value)
+    elif want is list:
+        if isinstance(value, tuple):
+            value = list(value)
+        if not isinstance(value, list):
+            raise CliError(f"{what} a list, e.g. \"[1, 2]\" {default}; "
+                           f"got {_type_name(value)} {text!r}")
+        value = _check_items(what, default, value, spec)
+    elif want is str:
+        if not isinstance(value, str):
+            raise CliError(f"{what} a string {default}; got {_type_name(value)} {text!r} "
+                           f"(to pass it as text, quote it: \"'{text}'\")")
+    return value
+
+
+def _check_items(what: str, default: str, value: list, spec: dict[str, Any]) -> list:
+    """If the default is a literal list of one kind (ints, numbers, strings), so
+    must the new list be."""
+    try:
+        items = ast.literal_eval(spec["default"])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return value
+    kinds = {_type_name(x) for x in items}
+    if kinds == {"int"}:
+        bad = [x for x in value if isinstance(x, bool) or not isinstance(x, int)]
+        kind = "ints"
+    elif kinds <= {"int", "float"} and kinds:
+        bad = [x for x in value if isinstance(x, bool) or not isinstance(x, (int, float))]
+        kind = "numbers"
+    elif kinds == {"str"}:
+        bad = [x for x in value if not isinstance(x, str)]
+        kind = "strings"
+    else:
+        return value
+    if bad:
+        raise CliError(f"{what} a list of {kind} {default}; got {bad[0]!r} in {value!r}")
+    return value
+
+
+# -------------------------------------------------------------------- run
+@contextlib.contextmanager
+def _kernel_environment():
+    """The notebook kernel inherits this environment.  MPLBACKEND=Agg (set by
+    the tests, say) would stop the inline backend and drop every figure from
+    the executed notebook, so it is unset while the kernel runs."""
+    saved = os.environ.pop("MPLBACKEND", None)
+    prefer = os.environ.get("JUPYTER_PREFER_ENV_PATH")
+    os.environ["JUPYTER_PREFER_ENV_PATH"] = "1"  # this venv's python3 kernel
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["MPLBACKEND"] = saved
+        if prefer is None:
+            os.environ.pop("JUPYTER_PREFER_ENV_PATH", None)
+        else:
+            os.environ["JUPYTER_PREFER_ENV_PATH"] = prefer
+
+
+def prepare_run(args) -> tuple[Path, dict[str, Any]]:
+    """Check the chapter and every ``-p`` (nothing runs here)."""
+    notebook = resolve_chapter(args.chapter)
+    chapter = notebook.stem
+    spec = notebook_parameters(notebook)
+    if args.params and not spec:
+        raise CliError(f"chapter {chapter} has no cell tagged 'parameters': it takes no -p")
+    values: dict[str, Any] = {}
+    for name, text in args.params or []:
+        if name not in spec:
+            raise CliError(f"unknown parameter {name!r} for chapter {chapter}; "
+                           f"allowed: {', '.join(spec)}")
+        values[name] = check_parameter(chapter, name, text, spec[name])
+    return notebook, values
+
+
+def _csv_snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
+    return {p.relative_to(folder): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in folder.rglob("*.csv")} if folder.is_dir() else {}
+
+
+def cmd_run(args) -> int:
+    notebook, values = prepare_run(args)
+    if args.list_params:
+        spec = notebook_parameters(notebook)
+        width = max((len(n) for n in spec), default=0)
+        for name, p in spec.items():
+            print(f"{name:<{width}} = {p['default']}" + (f"    # {p['help']}" if p["help"] else ""))
+        return 0
+
+    import papermill
+
+    out_dir = Path(args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / notebook.name
+    # The notebook runs in a scratch copy of its folder, so relative paths
+    # (data/...) work as in the book, but the book's own data/ is not overwritten.
+    with tempfile.TemporaryDirectory(prefix="qbhelpers-run-") as tmp:
+        work = Path(tmp) / notebook.parent.name
+        shutil.copytree(notebook.parent, work,
+                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+        before = _csv_snapshot(work / "data")
+        print(f"running {notebook.name} with {values or 'its default parameters'}", file=sys.stderr)
+        failed = None
+        with _kernel_environment():
+            try:
+                papermill.execute_notebook(str(notebook), str(output), parameters=values,
+                                           progress_bar=True, cwd=str(work))
+            except papermill.PapermillExecutionError as exc:
+                failed = exc
+        after = _csv_snapshot(work / "data")
+        written = sorted(p for p, stamp in after.items() if before.get(p) != stamp)
+        for rel in written:
+            dest = out_dir / "data" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(work / "data" / rel, dest)
+    print(f"wrote {output}", file=sys.stderr)
+    if written:
+        print(f"wrote {len(written)} CSV file(s) to {out_dir / 'data'}: "
+              + ", ".join(str(p) for p in written), file=sys.stderr)
+    if failed is not None:
+        print(f"error: the notebook raised {failed.ename}: {failed.evalue} "
+              f"(see the failing cell in {output})", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ------------------------------------------------------------------ sweep
+def prepare_sweep(args) -> dict[str, Any]:
+    """Check every sweep argument (nothing runs here); keywords for first_max_grid."""
+    from .units import kappa_from_paper
+
+    try:
+        method = v.check_choice("--method", args.method, v.METHODS)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    n_values = []
+    for text in args.n:
+        try:
+            n = int(text)
+        except ValueError:
+            raise CliError(f"--n takes positive integers (numbers of qubits); got {text!r}") from None
+        try:
+            n_values.append(v.check_n_qubits(n, method))
+        except (TypeError, ValueError) as exc:
+            raise CliError(f"--n: {exc}") from None
+    kappas = []
+    for text in args.kappa_paper:
+        try:
+            k = float(text)
+        except ValueError:
+            raise CliError(f"--kappa-paper takes finite numbers >= 0 (kappa/Omega_R); "
+                           f"got {text!r}") from None
+        try:
+            kappas.append(v.check_real("--kappa-paper (kappa/Omega_R)", k))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    chargers = []
+    for c in args.charger:
+        try:
+            chargers.append(v.check_choice("--charger", c, v.CHARGERS))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    versions = []
+    for ver in args.version:
+        try:
+            versions.append(v.check_choice("--version", ver, v.VERSIONS))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    try:
+        n_th = v.check_real("--n-th (mean photon number of the bath)", _number("--n-th", args.n_th))
+        g = v.check_real("--g (coupling)", _number("--g", args.g), positive=True)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out)
+    if out.is_dir():
+        raise CliError(f"--out must be a file name for the CSV, got the folder {args.out!r}")
+    if not out.resolve().parent.is_dir():
+        raise CliError(f"--out: the folder {str(out.resolve().parent)!r} does not exist")
+    return dict(n_values=n_values, kappas=[kappa_from_paper(k, g) for k in kappas],
+                chargers=tuple(chargers), versions=tuple(versions), g=g, n_th=n_th,
+                method=method, progress=not args.quiet, cache=not args.no_cache)
+
+
+def _number(option: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{option} takes a finite number >= 0; got {text!r}") from None
+
+
+def cmd_sweep(args) -> int:
+    kwargs = prepare_sweep(args)
+    from . import sweep as sweep_module
+
+    result = sweep_module.first_max_grid(**kwargs)
+    result.to_csv(args.out)
+    print(f"wrote {len(result.chargers) * len(result.versions) * len(result.n_values) * len(result.kappas)} "
+          f"rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+# ----------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    names = available_chapters()
+    parser = argparse.ArgumentParser(
+        prog="python -m qbhelpers", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_fill("Rerun a chapter of the book 'Dissipative Quantum Batteries' with "
+                          "other parameters, or compute first maxima over a grid into a CSV "
+                          "file. Every argument is checked before anything runs; a bad one "
+                          "exits with code 2 and a message saying what is allowed."))
+    sub = parser.add_subparsers(dest="command", metavar="{run,sweep}", required=True)
+
+    run = sub.add_parser(
+        "run", help="rerun a chapter notebook with papermill",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_fill("Execute a chapter notebook (chapters/NN_*.ipynb) with papermill. "
+                          "The notebook runs in a scratch copy of the chapters folder, so its "
+                          "relative paths work and the book's own data/ is left alone. The "
+                          "executed notebook goes to DIR/<chapter>.ipynb, and the CSV files "
+                          "the notebook wrote under data/ to DIR/data/."),
+        epilog="available chapters: " + (", ".join(names) if names else "none found") + "\n"
+               "parameters: the names assigned in the chapter's cell tagged 'parameters'; "
+               "list them with --list-params.\n"
+               "values: Python literals (3, 0.5, \"[1, 2]\", \"'fock'\"), else taken as text; "
+               "each must have the type of the default\n"
+               "(int; float, which also takes an int; list; str).\n\n"
+               "example:\n  python -m qbhelpers run 01 -p N_values \"[1, 2]\" -p n_times 101 "
+               "--out rerun")
+    run.add_argument("chapter", metavar="CHAPTER",
+                     help="chapter number (01), name (01_model) or path to a notebook")
+    run.add_argument("-p", "--parameter", dest="params", nargs=2, action="append",
+                     metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")
+    run.add_argument("--out", metavar="DIR", default="rerun",
+                     help="folder for the executed notebook and its data/ (default: rerun)")
+    run.add_argument("--list-params", action="store_true",
+                     help="print the chapter's parameters with their defaults and exit")
+    run.set_defaults(func=cmd_run)
+
+    sw = sub.add_parser(
+        "sweep", help="first maxima over a grid of N, kappa/Omega_R and chargers, to CSV",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_fill("Compute the figures of merit at the first maximum of the stored "
+                          "energy (qbhelpers.first_max_grid) for every N, kappa/Omega_R, "
+                          "charger and version, with a progress bar on stderr, and write one "
+                          "CSV row per combination (Sweep.to_csv). The CSV's 'kappa' column is "
+                          "in units of g: kappa = kappa/Omega_R * 2g."),
+        epilog="example:\n  python -m qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 "
+               "--charger fock coherent --n-th 0 --out results.csv")
+    sw.add_argument("--n", nargs="+", required=True, metavar="N",
+                    help="numbers of qubits, positive integers (the charger holds N photons)")
+    sw.add_argument("--kappa-paper", nargs="+", required=True, metavar="K",
+                    help="dissipation kappa/Omega_R, finite numbers >= 0")
+    sw.add_argument("--charger", nargs="+", default=["fock"], metavar="C",
+                    help=f"initial charger states, among {', '.join(v.CHARGERS)} (default: fock)")
+    sw.add_argument("--version", nargs="+", default=list(v.VERSIONS), metavar="V",
+                    help=f"battery versions, among {', '.join(v.VERSIONS)} (default: both)")
+    sw.add_argument("--n-th", default="0", metavar="X",
+                    help="mean photon number of the bath, >= 0 (default: 0)")
+    sw.add_argument("--g", default="1", metavar="G", help="coupling g > 0 (default: 1)")
+    sw.add_argument("--method", default="blocks", metavar="M",
+                    help=f"solver, among {', '.join(v.METHODS)} (default: blocks)")
+    sw.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
+    sw.add_argument("--no-cache", action="store_true",
+                    help="neither read nor write the disk cache (~/.cache/qbhelpers or "
+                         "$QBHELPERS_CACHE)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=cmd_sweep)
+    # The top-level --help documents both commands in full.
+    parser.epilog = "\n".join(
+        f"=== command '{name}' ===\n{p.format_help()}" for name, p in (("run", run), ("sweep", sw)))
+    return parser
+
+
+def _fill(text: str) -> str:
+    return textwrap.fill(text, width=min(shutil.get_terminal_size().columns, 100) - 2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
+    return 0  # not reached
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
