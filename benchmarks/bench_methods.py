@@ -27,9 +27,9 @@ from pathlib import Path
 
 #: N values per charger, and the largest N each reference method is given.
 PLAN = {
-    "fock": ([2, 4, 8, 16, 32, 64, 128, 200], {"full": 8, "dicke": 32}),
-    "coherent": ([2, 4, 6, 8, 16, 32, 48], {"full": 4, "dicke": 8}),
-    "thermal": ([2, 4, 6, 8, 16, 32, 64], {"full": 3, "dicke": 4}),
+    "fock": ([2, 4, 6, 8, 16, 32, 64, 128, 200], {"full": 6, "dicke": 16}),
+    "coherent": ([2, 3, 4, 6, 8, 16, 32, 48], {"full": 4, "dicke": 6}),
+    "thermal": ([2, 3, 4, 6, 8, 16, 32, 64], {"full": 2, "dicke": 3}),
 }
 QUICK = {
     "fock": ([2, 4, 8, 16], {"full": 4, "dicke": 16}),
@@ -62,7 +62,8 @@ def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict
     except subprocess.TimeoutExpired:
         return {"error": f"> {timeout:.0f} s"}
     except subprocess.CalledProcessError as exc:
-        return {"error": exc.stderr.strip().splitlines()[-1][:60]}
+        lines = exc.stderr.strip().splitlines()
+        return {"error": lines[-1][:60] if lines else f"killed (signal {-exc.returncode})"}
 
 
 def machine() -> str:
