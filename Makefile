@@ -19,7 +19,7 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # in ~/.local/share/jupyter.
 export JUPYTER_PREFER_ENV_PATH := 1
 
-.PHONY: book test venv offline clean
+.PHONY: book test browser venv offline clean
 
 book: venv offline
 	env -u MPLBACKEND $(BIN)/jupyter-book build . -W -n --keep-going
@@ -27,15 +27,23 @@ book: venv offline
 
 # MPLBACKEND=Agg only for the unit tests: in a notebook it would stop the
 # inline backend and drop the figures that the committed outputs contain.
+# The browser test checks the built book, so `make test` builds it first
+# (`make browser` runs that step alone).
 test: venv
 ifeq ($(NOTEBOOKS),)
 	@echo "No notebooks in chapters/: the nbval step will be skipped."
 endif
-	MPLBACKEND=Agg $(PYTEST) tests
+	MPLBACKEND=Agg $(PYTEST) tests --ignore=tests/test_browser.py
+	$(MAKE) --no-print-directory browser
 ifneq ($(NOTEBOOKS),)
 	env -u MPLBACKEND $(PYTEST) --nbval --nbval-current-env chapters \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=_build
 endif
+
+# Every page of _build/html in headless Chromium (/usr/bin/chromium, Debian's
+# package; the test is skipped, saying so, when it is missing).
+browser: book
+	$(PYTEST) tests/test_browser.py
 
 venv: $(STAMP)
 
