@@ -1,0 +1,138 @@
+"""Power-law fits and local exponents for figures of merit against N.
+
+Pure analysis helpers (no physics): they take numbers computed elsewhere,
+e.g. τ̄(N) from :func:`qbhelpers.first_max_grid`, and answer "how does f
+scale with N?".  A power law f = A·N^a is a straight line on log–log axes,
+log f = log A + a·log N, so :func:`fit_power_law` is an ordinary least-squares
+line through (log N, log f) with the usual standard errors, and
+:func:`local_exponent` is the slope d log f / d log N between neighbouring
+points, which shows whether a single exponent describes the data at all.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["PowerLaw", "fit_power_law", "local_exponent"]
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """A fitted power law y ≈ prefactor · n^exponent.
+
+    ``exponent`` and ``prefactor`` with their standard errors (one standard
+    deviation, from the residual scatter of the log–log least-squares fit;
+    they are 0 for an exact power law and NaN when there are no spare points
+    left to estimate the scatter, i.e. never here since at least 3 points are
+    required).  ``n_range`` = (smallest, largest) n used, ``n_points`` how many,
+    ``r2`` the coefficient of determination of the log–log line (1 = perfect),
+    ``residuals`` = log y − fitted log y at the points used (natural log, so a
+    residual of 0.01 is a 1 % deviation).
+    """
+
+    exponent: float
+    exponent_stderr: float
+    prefactor: float
+    prefactor_stderr: float
+    n_range: tuple[float, float]
+    n_points: int
+    r2: float
+    residuals: np.ndarray
+
+    def __call__(self, n) -> np.ndarray:
+        """The fitted law evaluated at ``n``."""
+        return self.prefactor * np.asarray(n, dtype=float) ** self.exponent
+
+    def interval(self, n_sigma: float = 2.0) -> tuple[float, float]:
+        """(exponent − n_sigma·stderr, exponent + n_sigma·stderr)."""
+        return (self.exponent - n_sigma * self.exponent_stderr,
+                self.exponent + n_sigma * self.exponent_stderr)
+
+
+def _positive_pair(n, y) -> tuple[np.ndarray, np.ndarray]:
+    n = np.asarray(n, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if n.shape != y.shape:
+        raise ValueError(f"n and y must have the same length, got {n.size} and {y.size}")
+    if not (np.all(np.isfinite(n)) and np.all(np.isfinite(y))):
+        raise ValueError("n and y must be finite (no NaN or inf)")
+    if np.any(n <= 0) or np.any(y <= 0):
+        raise ValueError("a power law is fitted on log-log axes: every n and y must be > 0 "
+                         f"(got min n = {n.min():g}, min y = {y.min():g})")
+    return n, y
+
+
+def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None) -> PowerLaw:
+    """Least-squares fit of y = A · n^a on log–log axes.
+
+    Parameters
+    ----------
+    n : sizes (e.g. numbers of qubits), all > 0.
+    y : values at those sizes, all > 0 (pass |y| or a ratio if needed).
+    n_min, n_max : fit only the points with n_min ≤ n ≤ n_max (default: all),
+        e.g. the large-N range.
+
+    Returns
+    -------
+    PowerLaw with ``exponent`` a, ``prefactor`` A, their standard errors,
+    the n range used, and r² and residuals of the log–log line.
+
+    The errors are the ordinary least-squares ones: with residual variance
+    s² = Σr²/(k−2) over k points and x = ln n, stderr(a) = s/√Σ(x−x̄)²;
+    stderr(ln A) = s·√(1/k + x̄²/Σ(x−x̄)²), and stderr(A) = A·stderr(ln A)
+    (first order).  They measure how well a straight line describes the
+    points, not the numerical error of each point (which is tiny here).
+
+    Raises
+    ------
+    ValueError : fewer than 3 points in the range (2 points fit any power
+        law exactly and leave no error estimate), non-positive or non-finite
+        values, mismatched lengths, or all n equal.
+    """
+    n, y = _positive_pair(n, y)
+    keep = np.ones(n.size, dtype=bool)
+    if n_min is not None:
+        keep &= n >= n_min
+    if n_max is not None:
+        keep &= n <= n_max
+    n, y = n[keep], y[keep]
+    if n.size < 3:
+        raise ValueError(f"need at least 3 points to fit a power law with an error estimate, "
+                         f"got {n.size} (n_min={n_min}, n_max={n_max})")
+    x, z = np.log(n), np.log(y)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    if sxx == 0.0:
+        raise ValueError("all n are equal: the exponent is undefined")
+    slope = float(np.sum((x - x.mean()) * (z - z.mean())) / sxx)
+    intercept = float(z.mean() - slope * x.mean())
+    resid = z - (intercept + slope * x)
+    k = n.size
+    s2 = float(np.sum(resid ** 2)) / (k - 2)
+    slope_err = math.sqrt(s2 / sxx)
+    intercept_err = math.sqrt(s2 * (1.0 / k + x.mean() ** 2 / sxx))
+    szz = float(np.sum((z - z.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(resid ** 2)) / szz if szz > 0 else 1.0
+    prefactor = math.exp(intercept)
+    return PowerLaw(exponent=slope, exponent_stderr=slope_err, prefactor=prefactor,
+                    prefactor_stderr=prefactor * intercept_err,
+                    n_range=(float(n.min()), float(n.max())), n_points=k, r2=r2,
+                    residuals=resid)
+
+
+def local_exponent(n, y) -> np.ndarray:
+    """The local slope d ln y / d ln n at every point.
+
+    Centred (second-order, non-uniform) finite differences in x = ln n at
+    interior points, one-sided at the two ends; for an exact power law
+    y = A·n^a every entry equals a.  A slope that drifts with n means no
+    single power law fits.  ``n`` must be strictly increasing, all values > 0,
+    at least 2 points.
+    """
+    n, y = _positive_pair(n, y)
+    if n.size < 2:
+        raise ValueError(f"need at least 2 points for a slope, got {n.size}")
+    if np.any(np.diff(n) <= 0):
+        raise ValueError("n must be strictly increasing")
+    return np.gradient(np.log(y), np.log(n), edge_order=1)
