@@ -26,11 +26,17 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QBHELPERS_CACHE", Path.home() / ".cache" / "qbhelpers"))
 
 
+#: The modules whose code can change a cached number (plotting, widgets, the
+#: command line and the analysis helpers cannot, so editing them keeps the cache).
+PHYSICS_MODULES = ("battery", "blocks", "cache", "chebyshev", "dynamics", "ergotropy", "fast",
+                   "model", "states", "sweep", "validation")
+
+
 @functools.lru_cache(maxsize=1)
 def source_hash() -> str:
-    """Hash of every .py file of the package (so edited code never hits old results)."""
+    """Hash of the physics modules' source (so edited code never hits old results)."""
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).parent.glob("*.py")):
+    for f in (Path(__file__).parent / f"{m}.py" for m in PHYSICS_MODULES):
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:16]

@@ -232,18 +232,17 @@ def _rho(x: complex) -> float:
     return float(max(abs(w), 1 / abs(w)))
 
 
-def gain_spread(sec: blocks.Sector, kappa: float, n_th: float) -> float:
-    """G: how far right of the imaginary axis the numerical range of L can reach.
+def jump_norm(sec: blocks.Sector, kappa: float, n_th: float) -> float:
+    """Bound on the norm of the jump terms 2κ(n_th+1) aρa† + 2κ n_th a†ρa.
 
-    At n_th = 0 the jumps only lower the excitation number (L is block
-    triangular, its spectrum stays in Re ≤ 0 and the expansion is stable
-    without a margin, as the tests check against Runge–Kutta).  With a warm
-    bath, gain and loss together give the Hermitian part of the jump terms a
-    norm up to 2κ(2n_th+1)(n_max+1), which the ellipse must enclose."""
-    if n_th == 0:
-        return 0.0
-    n_max = max(sec.n_row.max(), sec.n_col.max())
-    return float(2 * kappa * (2 * n_th + 1) * (n_max + 1))
+    They are far from normal (they only move weight between neighbouring
+    excitation blocks), so the spectrum alone does not control a polynomial
+    expansion: the numerical range does (Crouzeix: ||p(L)|| ≤ (1+√2) max over
+    it of |p|).  The commutator is anti-Hermitian and the decay terms are
+    Hermitian and ≤ 0 in the Hilbert–Schmidt product, so the numerical range
+    lies in Re ∈ [−D − J, J], |Im| ≤ W + J with J this bound."""
+    n_max = max(sec.n_row.max(), sec.n_col.max(), 0.0)
+    return float(2 * kappa * (n_th + 1) * (n_max + 1) + 2 * kappa * n_th * n_max)
 
 
 def _round_up(x: float) -> float:
@@ -304,7 +303,8 @@ class SectorPropagator:
         self.sym = sec.d == 0
         W = commutator_spread(sec)
         D = decay_spread(sec, kappa, n_th, n_cut)
-        self.exp = choose_expansion(W, D, gain_spread(sec, kappa, n_th))
+        J = jump_norm(sec, kappa, n_th)
+        self.exp = choose_expansion(W + J, D + J, J)
         valid_r = sec.n_row >= 0
         valid_c = sec.n_col >= 0
         self.lo_r, self.hi_r = _ranges(valid_r)
