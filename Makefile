@@ -61,11 +61,12 @@ node_modules/.stamp: package.json $(wildcard package-lock.json)
 	else npm install --no-audit --no-fund --ignore-scripts; fi
 	touch $@
 
-_offline/.stamp: node_modules/.stamp
+_offline/.stamp: node_modules/.stamp book_js/widgets-shim.js
 	rm -rf _offline
 	mkdir -p $(VENDOR)/mathjax $(VENDOR)/requirejs $(VENDOR)/html-manager
 	cp -R node_modules/mathjax/es5/. node_modules/mathjax/LICENSE $(VENDOR)/mathjax/
 	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	cp book_js/widgets-shim.js $(VENDOR)/
 	cp $(HTMLMGR)/embed-amd.js $(HTMLMGR)/embed.js.LICENSE.txt \
 	    $(HTMLMGR)/*.{woff,woff2,ttf,eot,svg} $(VENDOR)/html-manager/
 	touch $@
