@@ -85,8 +85,16 @@ def time_scale(p: Problem) -> float:
     return math.pi / (2 * p.g * math.sqrt(p.n_qubits * n_eff))
 
 
-#: The search for τ̄ gives up after this many time scales.
+#: The search for τ̄ gives up after this many time scales, or after E_h has
+#: stayed flat (|dE_h/dt| below the noise floor) for QUIET_WINDOW of them.
 SEARCH_WINDOW = 400
+QUIET_WINDOW = 20
+
+
+def noise_floor(p: Problem) -> float:
+    """|dE_h/dt| below which a sign change is rounding, not a maximum: E_h
+    that saturates (warm bath, strong damping) must not yield a spurious τ̄."""
+    return 1e-9 * max(p.excitations + p.n_th, 1.0) / time_scale(p)
 
 
 def no_maximum(p: Problem, t_max: float, kind: str = "max") -> NoMaximumError:
@@ -131,15 +139,23 @@ class SteppingEngine:
         s = 1.0 if kind == "max" else -1.0
         ts = time_scale(p)
         state0 = self.initial_state(full=False)
-        t_prev, st_prev, q_prev, de_prev = 0.0, state0, 0.0, 0.0
+        t_prev, st_prev, q_prev = 0.0, state0, 0.0
         top = 0.0
         t_max = SEARCH_WINDOW * ts
+        tol = noise_floor(p)
+        quiet_since = None
         for t, st, q in self.march(state0, 0.0, t_max, ts / 8):
             m = self.measure(st)
             top = max(top, m.top)
-            if s * m.dE_h < 0 and (de_prev > 0 or t_prev == 0.0):
+            if s * m.dE_h < -tol:
                 break
-            t_prev, st_prev, q_prev, de_prev = t, st, q, s * m.dE_h
+            if s * m.dE_h > 0:  # last point where E_h still rises (falls, for "min")
+                t_prev, st_prev, q_prev = t, st, q
+            # E_h settled (to rounding) on a steady value for QUIET_WINDOW scales: give up
+            quiet_since = (quiet_since if quiet_since is not None else t) \
+                if abs(m.dE_h) < tol else None
+            if quiet_since is not None and t - quiet_since > QUIET_WINDOW * ts:
+                raise no_maximum(p, t, kind)
         else:
             raise no_maximum(p, t_max, kind)
 

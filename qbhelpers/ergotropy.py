@@ -52,13 +52,16 @@ def holder_ergotropy(rho_h: np.ndarray) -> float:
     k = number of excited qubits.  Unitaries act on all 2^N states of the N
     qubits, where the energy level 1 (one excitation) is N-fold degenerate.
     Because ρ_h has rank ≤ N+1, its passive state fills the ground state and
-    N states of energy 1, so ℰ_h = E_h − (1 − r_max).
+    N states of energy 1, so ℰ_h = E_h − (Tr ρ_h − r_max) (= E_h − (1 − r_max)
+    for a normalised state; the trace is kept so that a truncated state, of
+    trace 1 − δ, is treated exactly like :func:`ergotropy` treats it).
     """
     R = _as_array(rho_h)
     k = np.arange(R.shape[0])
-    energy = float(np.real(np.diag(R)) @ k)
+    diag = np.real(np.diag(R))
+    energy = float(diag @ k)
     r_max = float(np.linalg.eigvalsh(R)[-1])
-    return max(energy - (1.0 - r_max), 0.0)
+    return max(energy - (float(diag.sum()) - r_max), 0.0)
 
 
 def symmetric_ergotropy(rho_h: np.ndarray) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .chebyshev import SectorPropagator
-from .dynamics import SEARCH_WINDOW, BlocksEngine, Problem, no_maximum, time_scale
+from .dynamics import QUIET_WINDOW, SEARCH_WINDOW, BlocksEngine, Problem, no_maximum, noise_floor, time_scale
 from .ergotropy import holder_ergotropy
 
 #: Points per step at which the sign of dE_h/dt is inspected (at least).
@@ -122,8 +122,11 @@ class ChebyshevEngine:
         prop = self._propagator(0, False)
         ex = prop.exp
         R = prop.to_real(sectors[0])
-        t, q, top, de_prev = 0.0, 0.0, 0.0, 0.0
+        t, q, top = 0.0, 0.0, 0.0
+        tol = noise_floor(p)
+        rising_before = True  # E_h starts at its minimum (charging) / maximum (discharging)
         found = None
+        quiet = 0.0
         while t < t_max:
             h = ex.h
             R_new, F, n = prop.step(R, h)
@@ -132,19 +135,29 @@ class ChebyshevEngine:
             vals = ex.coefficients(s, n) @ F
             de = sgn * vals[:, 3].real
             top = max(top, float(vals[:, 4].real.max()))
-            prev = np.concatenate([[de_prev], de[:-1]])
-            hits = np.nonzero((de < 0) & ((prev > 0) | ((t == 0) & (np.arange(k) == 0))))[0]
-            if hits.size:
-                j = hits[0]
-                lo = 0.0 if j == 0 else s[j - 1]
+            lo, hit = (0.0 if rising_before else None), None
+            for j in range(k):
+                if de[j] < -tol:
+                    hit = j
+                    break
+                if de[j] > 0:
+                    lo = s[j]
+            if hit is not None:
                 def dE(x: float) -> float:
                     return sgn * float((ex.coefficients(np.array([x]), n)[0] @ F[:, 3]).real)
-                x = brentq(dE, lo, s[j], xtol=1e-15 * max(t + s[j], 1e-300), rtol=1e-14,
-                           maxiter=200)
+                a = 0.0 if lo is None else lo
+                if dE(a) > 0:
+                    x = brentq(dE, a, s[hit], xtol=1e-15 * max(t + s[hit], 1e-300), rtol=1e-14,
+                               maxiter=200)
+                else:  # the rise ended in rounding noise at the step boundary
+                    x = a
                 found = (t, x, F, n, q)
                 break
+            rising_before = bool(de[-1] > 0) or (rising_before and de[-1] >= -tol and lo == s[-1])
+            quiet = quiet + h if np.abs(de).max() < tol else 0.0
+            if quiet > QUIET_WINDOW * ts:  # E_h settled on a steady value: no extremum
+                raise no_maximum(p, t + h, kind)
             q += self._heat(ex, F, h, n)
-            de_prev = de[-1]
             t, R = t + h, R_new
         self.applications += prop.applications
         if found is None:

@@ -91,7 +91,8 @@ def choose_n_cut(charger: str, mean: float, n_qubits: int, n_th: float,
     qubits can hand theirs back, so a margin is kept (and checked after the
     run by the caller).
     """
-    need = required_n_cut(charger, mean, tol)
+    # at least one photon level above the vacuum, so that a and a† exist
+    need = max(required_n_cut(charger, mean, tol), 1)
     if n_cut is not None:
         if n_cut < need:
             err = truncation_error(charger, mean, n_cut)

@@ -23,7 +23,9 @@ MAX_QUBITS = {"blocks": 2000, "blocks-rk": 2000, "dicke": 64, "full": 10}
 def check_n_qubits(n_qubits: Any, method: str = "blocks") -> int:
     """Return ``n_qubits`` as an int after checking it is a positive integer
     small enough for ``method``."""
-    if isinstance(n_qubits, bool) or not isinstance(n_qubits, numbers.Integral):
+    if isinstance(n_qubits, bool):
+        raise TypeError(f"n_qubits must be a positive integer (number of qubits), got {n_qubits!r}")
+    if not isinstance(n_qubits, numbers.Integral):
         if isinstance(n_qubits, numbers.Real) and float(n_qubits).is_integer():
             n_qubits = int(n_qubits)
         else:
