@@ -39,29 +39,11 @@ WIDGET_CHAPTERS = ("02_", "05_")
 #: with the fix.  A page whose only problems are these is reported as xfail
 #: (the reason lists them); anything else fails.  QB_BROWSER_STRICT=1 makes
 #: these fail too.  Delete an entry once its fix is in.
-KNOWN_PROBLEMS = {
-    # sphinx-thebe adds its inline config script while reading; Sphinx 7.4 then
-    # lists it twice (filename None and ''), so the second `const` throws.
-    # Fix: drop repeated entries of context["script_files"] in html-page-context.
-    r"Identifier 'THEBE_JS_URL' has already been declared":
-        "sphinx-thebe's inline config script appears twice on every page",
-    # pydata-sphinx-theme: localStorage has no mode on a first visit and the
-    # template falls back to html_context.default_mode, unset here.
-    # Fix: sphinx.config.html_context.default_mode: light (or auto).
-    r"Got invalid theme mode: \. Resetting to auto":
-        "theme mode unset on a first visit (html_context.default_mode)",
-    # The widget manager (embed-amd.js) loads its icon fonts relative to the URL
-    # RequireJS gives its module, i.e. <page folder>/@jupyter-widgets/... (404).
-    # Fix: require.config({paths: {"@jupyter-widgets/html-manager/dist":
-    # "<_static>/offline/html-manager"}}) before embed-amd.js.
-    r"/@jupyter-widgets/html-manager/dist/[0-9a-f]+\.(?:woff2?|ttf|eot|svg)":
-        "widget icon fonts requested from the wrong folder",
-    # The widget manager typesets labels with MathJax 2's MathJax.Hub.Queue; the
-    # book loads MathJax 3.  Fix: define MathJax.Hub.Queue on top of
-    # MathJax.typesetPromise once MathJax 3 has loaded (before widgets render).
-    r"Cannot read properties of undefined \(reading 'Queue'\)":
-        "widget labels call MathJax 2's MathJax.Hub.Queue under MathJax 3",
-}
+# Problems tolerated as xfail (pattern -> why).  The four found when this test
+# was written (duplicate thebe script, unset colour mode, widget icon fonts,
+# MathJax 2 call from the widget manager) are fixed by _ext/dedupe_scripts.py,
+# html_context.default_mode and book_js/widgets-shim.js, so none is tolerated.
+KNOWN_PROBLEMS: dict[str, str] = {}
 STRICT = os.environ.get("QB_BROWSER_STRICT") == "1"
 TIMEOUT_MS = 60_000   # loading a page, taking its screenshot
 MATHJAX_MS = 20_000   # MathJax starting up once its script is in
