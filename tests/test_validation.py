@@ -96,6 +96,7 @@ def test_bad_input_is_refused_before_any_solver_runs(name, no_solver):
 
 
 def test_bool_is_not_a_number_of_qubits(no_solver):
+    """Regression (fixed in 9388607): True was re-accepted as an integer-valued real."""
     with pytest.raises(TypeError, match=r"n_qubits"):
         qb.first_max(True)
 
