@@ -17,6 +17,7 @@ from .ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_
                         symmetric_ergotropy)
 from .states import photon_distribution, required_n_cut
 from .sweep import Sweep, first_max_grid
+from . import plotting, units  # noqa: E402  (qb.units, qb.plotting after `import qbhelpers as qb`)
 
 __all__ = [
     "Discharge", "FirstMax", "NoMaximumError", "Trajectory", "charge", "discharge",

@@ -65,8 +65,9 @@ def first_max_grid(n_values, kappas, *, chargers=("fock",), versions=("collectiv
                    g: float = 1.0, n_th: float = 0.0, method: str = "blocks",
                    progress: bool = True, cache: bool = True) -> Sweep:
     """:func:`qbhelpers.first_max` for every N in ``n_values``, κ in ``kappas``,
-    charger and version.  The parallel cell (one qubit, n̄ = 1) does not
-    depend on N and is computed once per (charger, κ)."""
+    charger and version.  (The parallel battery's cell, one qubit with n̄ = 1,
+    does not depend on N but is at present recomputed for every N: cheap, and
+    cached on disk like every point.)"""
     n_values = tuple(int(n) for n in n_values)
     kappas = np.asarray(kappas, dtype=float)
     chargers, versions = tuple(chargers), tuple(versions)
