@@ -188,9 +188,15 @@ def charge(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *, g: float
     """
     p = _problem(n_qubits, charger, kappa, g, n_th, mean_photons, n_cut, method, rtol, atol,
                  truncation_tol)
+    return _record(p, method, times, with_charger, kind="max")
+
+
+def _record(p: Problem, method: str, times: Any, with_charger: bool, kind: str) -> Trajectory:
+    """Run ``p`` on ``times`` (default: 301 points up to 1.5 × the first
+    extremum of E_h of the given ``kind``) and package the trajectory."""
     if times is None:
         try:
-            t_end = 1.5 * _search_first_max(p, method).tau
+            t_end = 1.5 * make_engine(p, method).first_max(kind=kind)["tau"]
         except NoMaximumError:
             t_end = 20 * time_scale(p)
         t = np.linspace(0.0, t_end, 301)
@@ -322,22 +328,7 @@ def discharge_trajectory(n_qubits: int, charger: str = "fock", kappa: float = 0.
     Default times: 301 points up to 1.5 τ̄_d."""
     p = _problem(n_qubits, charger, kappa, g, n_th, mean_photons, None, method, RTOL, ATOL,
                  TRUNCATION_TOL)
-    dp = _discharge_problem(p, method)
-    if times is None:
-        try:
-            t_end = 1.5 * make_engine(dp, method).first_max(kind="min")["tau"]
-        except NoMaximumError:
-            t_end = 20 * time_scale(dp)
-        t = np.linspace(0.0, t_end, 301)
-    else:
-        t = v.check_times(times)
-    r = make_engine(dp, method).trajectory(t, False)
-    _check_truncation(dp, float(r["top"].max()))
-    return Trajectory(t=t, E_h=r["E_h"], E_c=r["E_c"], Q=r["Q"], ergotropy=r["ergotropy"],
-                      ergotropy_symmetric=np.array([symmetric_ergotropy(x) for x in r["rho_h"]]),
-                      holder_states=r["rho_h"], charger_ergotropy=None, n_qubits=p.n_qubits,
-                      charger=p.charger, kappa=p.kappa, g=p.g, n_th=p.n_th, mean_photons=0.0,
-                      n_cut=dp.n_cut, method=method)
+    return _record(_discharge_problem(p, method), method, times, False, kind="min")
 
 
 DISCHARGE_FIGURES = ("energy", "power", "rate")
