@@ -11,7 +11,7 @@ import ipywidgets.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -102,6 +102,43 @@ def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: 
     return ax.figure
 
 
+def _explorer(draw: Callable[..., Figure], **controls: Any) -> Any:
+    """An ``ipywidgets.interactive`` over ``draw`` (which returns a figure).
+
+    Later redraws go through the usual ``interactive`` path (the figure is
+    shown inside the widget's Output).  The *first* drawing, made while the
+    notebook cell that builds the explorer is still running, is instead put
+    into the Output widget's state directly: executors such as nbclient
+    (used by jupyter-book, papermill and ``jupyter execute``) capture output
+    sent into an Output widget by messaging the kernel on the channel they
+    are waiting on, which intermittently stalls the cell until its timeout
+    (jupyter/nbclient#312, jupyter/nbconvert#1921).
+    """
+    import ipywidgets as w
+    from IPython import get_ipython
+
+    def show(**kwargs: Any) -> None:
+        draw(**kwargs)
+        plt.show()
+
+    class Explorer(w.interactive):
+        _first_drawn = False
+
+        def update(self, *args: Any) -> None:
+            shell = get_ipython()
+            if self._first_drawn or shell is None:
+                return super().update(*args)
+            self._first_drawn = True
+            self.kwargs = {c._kwarg: c.get_interact_value() for c in self.kwargs_widgets}
+            fig = draw(**self.kwargs)
+            data, metadata = shell.display_formatter.format(fig)
+            plt.close(fig)
+            self.out.outputs = ({"output_type": "display_data", "data": data,
+                                 "metadata": metadata},)
+
+    return Explorer(show, **controls)
+
+
 def charging_explorer() -> Any:
     """An ``ipywidgets.interactive`` that redraws :func:`plot_charging`.
 
@@ -111,12 +148,8 @@ def charging_explorer() -> Any:
     """
     import ipywidgets as w
 
-    def show(n_qubits: int, kappa_over_omega_r: float, charger: str) -> None:
-        plot_charging(n_qubits, kappa_over_omega_r, charger)
-        plt.show()
-
-    return w.interactive(
-        show,
+    return _explorer(
+        plot_charging,
         n_qubits=w.IntSlider(value=3, min=1, max=8, step=1, description="N",
                              continuous_update=False),
         kappa_over_omega_r=w.FloatSlider(value=0.25, min=0.0, max=2.0, step=0.05,
@@ -194,12 +227,11 @@ def enhancement_explorer() -> Any:
     """
     import ipywidgets as w
 
-    def show(charger: str, max_n: int) -> None:
-        plot_enhancement(tuple(range(1, max_n + 1)), charger)
-        plt.show()
+    def draw(charger: str, max_n: int) -> Figure:
+        return plot_enhancement(tuple(range(1, max_n + 1)), charger)
 
-    return w.interactive(
-        show,
+    return _explorer(
+        draw,
         charger=w.Dropdown(options=[(CHARGER_NAMES[c], c) for c in CHARGERS], value="fock",
                            description="charger"),
         max_n=w.IntSlider(value=4, min=2, max=8, step=1, description="max N",
