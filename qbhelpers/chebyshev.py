@@ -39,20 +39,14 @@ AMPLIFICATION = 1e4
 #: Series truncation: drop terms below this (states have norm ≤ 1).
 SERIES_TOL = 1e-15
 MAX_TERMS = 600
+#: Sectors with fewer stored entries than this are stepped on one thread.
 PARALLEL_SIZE = 50_000
-
-
-@numba.njit(inline="always")
-def _get(R, b, x, y, sym):
-    if sym and x > y:
-        return R[b, y, x]
-    return R[b, x, y]
 
 
 def _make_recurrence(parallel: bool):
     @numba.njit(parallel=parallel, cache=True, fastmath=True)
-    def recurrence(T, Tprev, acc, a_new, two, sign, c_row, c_col, dec_r, dec_c, jmp_r, jmp_c,
-                   gin_r, gin_c, lo_r, hi_r, lo_c, hi_c, sigma, cinv, sym):
+    def recurrence(T, Tprev, acc, a_new, two, sign, c_row, cp, dec_r, dp, jmp_r, jp, gin_r, gp,
+                   bounds, lo_r, hi_r, hi_c, sigma, cinv):
         """Tprev ← two·(L̃ − σ)T/c + sign·Tprev (in place), acc += a_new·Tprev.
 
         L̃ is the generator in the gauge |n, k⟩ → i^k |n, k⟩, where H becomes
@@ -61,35 +55,48 @@ def _make_recurrence(parallel: bool):
         jump weight from one excitation up, gin = same for the gain jump from
         one excitation down.  sign = +1 for foci on the imaginary axis
         (S_{m+1} = 2Y S_m + S_{m−1}), −1 for real foci (T_{m+1} = 2X T_m −
-        T_{m−1}); for the first term two = 1 and Tprev = 0.  With ``sym`` only
-        the upper triangle j ≥ i is read and written."""
+        T_{m−1}); for the first term two = 1 and Tprev = 0.
+
+        Storage is *padded*: entry (b, i, j) of the sector sits at [b, i, j+1]
+        and the columns 0 and m+1 hold zeros, as do the column coefficients
+        cp, dp, jp, gp (padded the same way).  Neighbours that fall outside
+        the sector are read from clamped indices with zero coefficients, and
+        every row is swept from column 0 (entries outside the sector have zero
+        coefficients and stay zero), so the inner loop has no branches and no
+        negative indices and vectorises.  Thread t takes the blocks
+        bounds[t]..bounds[t+1]−1."""
         nb, m, _ = T.shape
-        for b in numba.prange(nb):
-            has_up = b + 1 < nb
-            has_down = b > 0
-            for i in range(lo_r[b], hi_r[b] + 1):
-                j0 = max(lo_c[b], i) if sym else lo_c[b]
-                cr_hi = c_row[b, i] if i + 1 < m else 0.0
-                cr_lo = c_row[b, i - 1] if i > 0 else 0.0
-                for j in range(j0, hi_c[b] + 1):
-                    acc_v = -(sigma + dec_r[b, i] + dec_c[b, j]) * T[b, i, j]
-                    if i + 1 < m:
-                        x = T[b, j, i + 1] if (sym and i + 1 > j) else T[b, i + 1, j]
-                        acc_v += cr_hi * x
-                    if i > 0:
-                        acc_v -= cr_lo * T[b, i - 1, j]
-                    if j > 0:
-                        x = T[b, j - 1, i] if (sym and j - 1 < i) else T[b, i, j - 1]
-                        acc_v -= c_col[b, j - 1] * x
-                    if j + 1 < m:
-                        acc_v += c_col[b, j] * T[b, i, j + 1]
-                    if has_up:
-                        acc_v += jmp_r[b, i] * jmp_c[b, j] * T[b + 1, i, j]
-                    if has_down:
-                        acc_v += gin_r[b, i] * gin_c[b, j] * T[b - 1, i, j]
-                    new = two * acc_v * cinv + sign * Tprev[b, i, j]
-                    Tprev[b, i, j] = new
-                    acc[b, i, j] += a_new * new
+        f = two * cinv
+        for t in numba.prange(bounds.size - 1):
+            for b in range(bounds[t], bounds[t + 1]):
+                bu = min(b + 1, nb - 1)
+                bd = max(b - 1, 0)
+                end = hi_c[b] + 2
+                for i in range(lo_r[b], hi_r[b] + 1):
+                    ip = min(i + 1, m - 1)
+                    im = max(i - 1, 0)
+                    crh = c_row[b, i]  # zero for i = m − 1
+                    crl = c_row[b, i - 1] if i > 0 else 0.0
+                    ju = jmp_r[b, i] if b + 1 < nb else 0.0
+                    gd = gin_r[b, i] if b > 0 else 0.0
+                    si = sigma + dec_r[b, i]
+                    if gd == 0.0:  # no gain term (zero-temperature bath)
+                        for x in range(1, end):
+                            w = (-(si + dp[b, x]) * T[b, i, x] + crh * T[b, ip, x]
+                                 - crl * T[b, im, x] - cp[b, x - 1] * T[b, i, x - 1]
+                                 + cp[b, x] * T[b, i, x + 1] + ju * jp[b, x] * T[bu, i, x])
+                            new = f * w + sign * Tprev[b, i, x]
+                            Tprev[b, i, x] = new
+                            acc[b, i, x] += a_new * new
+                    else:
+                        for x in range(1, end):
+                            w = (-(si + dp[b, x]) * T[b, i, x] + crh * T[b, ip, x]
+                                 - crl * T[b, im, x] - cp[b, x - 1] * T[b, i, x - 1]
+                                 + cp[b, x] * T[b, i, x + 1] + ju * jp[b, x] * T[bu, i, x]
+                                 + gd * gp[b, x] * T[bd, i, x])
+                            new = f * w + sign * Tprev[b, i, x]
+                            Tprev[b, i, x] = new
+                            acc[b, i, x] += a_new * new
     return recurrence
 
 
@@ -98,14 +105,15 @@ _recurrence_parallel = _make_recurrence(True)
 
 
 @numba.njit(cache=True)
-def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, sym):
-    """Linear functionals of a (gauge-transformed, real) sector array.
+def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger):
+    """Linear functionals of a (gauge-transformed, real, padded) sector array.
 
     Layout: [trace, E_h, E_c, dE_h/dt, top-level population] (sector 0 only,
     zeros otherwise), then the holder band ρ̃_h[i, i−d] (i = d..N; the physical
     ρ_h[i, i−d] is i^d times it), then (if ``with_charger``) the charger band
     ρ_c[n, n−d] (n = d..n_cut; unchanged by the gauge).
     dE_h/dt = 2g Im⟨aJ₊⟩ = −Σ c_k (ρ̃[k+1, k] + ρ̃[k, k+1]).
+    Entry (b, i, j) is stored at R[b, i, j + 1].
     """
     nb, m, _ = R.shape
     nh = n_qubits + 1 - d if d <= n_qubits else 0
@@ -117,20 +125,18 @@ def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, sym):
             if nr < 0:
                 continue
             if d == 0:
-                p = R[b, i, i]
+                p = R[b, i, i + 1]
                 out[0] += p
                 out[1] += i * p
                 out[2] += nr * p
                 if nr == n_cut:
                     out[4] += p
                 if i + 1 < m:
-                    up = R[b, i, i + 1]
-                    low = up if sym else R[b, i + 1, i]
-                    out[3] -= c_row[b, i] * (up + low)
+                    out[3] -= c_row[b, i] * (R[b, i, i + 2] + R[b, i + 1, i + 1])
             if i >= d and nh > 0:
-                out[5 + i - d] += R[b, i, i - d]
+                out[5 + i - d] += R[b, i, i - d + 1]
             if ncg > 0 and nr >= d:
-                out[5 + nh + int(nr) - d] += R[b, i, i]
+                out[5 + nh + int(nr) - d] += R[b, i, i + 1]
     return out
 
 
@@ -290,8 +296,9 @@ def _choose_expansion(W: float, D: float, G: float) -> Expansion:
 class SectorPropagator:
     """Steps one sector forward, recording its functionals at requested times.
 
-    Works in the real gauge of :func:`_lind_real`; sector 0 is symmetric there
-    and only its upper triangle is stored and updated.
+    Works in the real gauge |n, k⟩ → i^k |n, k⟩ on *padded* arrays (see
+    :func:`_make_recurrence`): :meth:`to_real` makes one from a sector array
+    and :meth:`step` and :meth:`functionals` take and return them.
     """
 
     def __init__(self, sec: blocks.Sector, kappa: float, n_th: float, n_cut: int,
@@ -300,28 +307,29 @@ class SectorPropagator:
         self.kappa, self.n_th, self.n_cut = kappa, n_th, n_cut
         self.n_qubits = n_qubits
         self.with_charger = with_charger
-        self.sym = sec.d == 0
         W = commutator_spread(sec)
         D = decay_spread(sec, kappa, n_th, n_cut)
         J = jump_norm(sec, kappa, n_th)
         self.exp = choose_expansion(W + J, D + J, J)
-        valid_r = sec.n_row >= 0
-        valid_c = sec.n_col >= 0
-        self.lo_r, self.hi_r = _ranges(valid_r)
-        self.lo_c, self.hi_c = _ranges(valid_c)
-        size = int(valid_r.sum(axis=1) @ valid_c.sum(axis=1))
-        self._rec = _recurrence_parallel if size >= PARALLEL_SIZE else _recurrence_serial
-        self._coef = _entry_coefficients(sec, kappa, n_th, n_cut)
+        self.lo_r, self.hi_r = _ranges(sec.n_row >= 0)
+        lo_c, self.hi_c = _ranges(sec.n_col >= 0)
+        dr, dc, jr, jc, gr, gc = _entry_coefficients(sec, kappa, n_th, n_cut)
+        self._coef = (sec.c_row, _pad(sec.c_col), dr, _pad(dc), jr, _pad(jc), gr, _pad(gc))
+        # work per block: its valid rows, each swept from column 0 to the last valid one
+        rows = np.maximum(self.hi_r - self.lo_r + 1, 0)
+        work = rows * (self.hi_c + 1) * (self.hi_c >= lo_c)
+        parallel = work.sum() >= PARALLEL_SIZE and numba.get_num_threads() > 1
+        self._rec = _recurrence_parallel if parallel else _recurrence_serial
+        self.bounds = _split(work, numba.get_num_threads() if parallel else 1)
         self.applications = 0  # number of L applications, for the benchmark
 
     def to_real(self, R: np.ndarray) -> np.ndarray:
-        """An initial sector in the real gauge, ρ̃[i, j] = i^{j−i} ρ[i, j]
-        (upper triangle only for sector 0).
+        """An initial sector in the real gauge, ρ̃[i, j] = i^{j−i} ρ[i, j], padded.
 
         Charging states (qubits in the ground state) are untouched by the gauge;
         a discharging holder state reached by charging is real there too.  A
         state that is not is refused: the fast engine needs it real."""
-        m = R.shape[1]
+        nb, m, _ = R.shape
         k = np.arange(m)
         phase = (1j ** ((k[None, :] - k[:, None]) % 4))[None, :, :]
         G = R * phase
@@ -329,16 +337,17 @@ class SectorPropagator:
         if np.abs(G.imag).max(initial=0.0) > 1e-9 * scale:
             raise ValueError("this initial state is not real in the gauge |n,k> -> i^k |n,k>; "
                              "use method='blocks-rk' or 'dicke'")
-        out = np.ascontiguousarray(G.real)
-        return np.triu(out) if self.sym else out
+        out = np.zeros((nb, m, m + 2))
+        out[:, :, 1:m + 1] = G.real
+        return out
 
     def functionals(self, R: np.ndarray) -> np.ndarray:
         sec = self.sec
         return functionals(R, sec.d, sec.c_row, sec.n_row, float(self.n_cut), self.n_qubits,
-                           self.with_charger, self.sym)
+                           self.with_charger)
 
     def step(self, R: np.ndarray, h: float):
-        """Advance the real sector array ``R`` by ``h``.
+        """Advance the real padded sector array ``R`` by ``h``.
 
         Returns (R(h), F, n) with F[m] = functionals(S_m): the functionals at
         any t in [0, h] are ``self.exp.coefficients(t, n) @ F``.
@@ -346,7 +355,6 @@ class SectorPropagator:
         ex = self.exp
         n = ex.n_terms(h)
         a = ex.coefficients(np.array([h]), n)[0]
-        sec = self.sec
         T = R.copy()
         Tprev = np.zeros_like(R)
         acc = a[0] * R
@@ -356,12 +364,28 @@ class SectorPropagator:
         cinv = 1.0 / ex.c
         for k in range(1, n):
             two = 1.0 if k == 1 else 2.0
-            self._rec(T, Tprev, acc, a[k], two, sign, sec.c_row, sec.c_col, *self._coef,
-                      self.lo_r, self.hi_r, self.lo_c, self.hi_c, ex.sigma, cinv, self.sym)
+            self._rec(T, Tprev, acc, a[k], two, sign, *self._coef, self.bounds, self.lo_r,
+                      self.hi_r, self.hi_c, ex.sigma, cinv)
             T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
             fun[k] = self.functionals(T)
         self.applications += n - 1
         return acc, fun, n
+
+
+def _pad(x: np.ndarray) -> np.ndarray:
+    """Column coefficients in the padded layout: x[b, j] at [b, j + 1], zeros at 0 and m+1."""
+    out = np.zeros((x.shape[0], x.shape[1] + 2))
+    out[:, 1:-1] = x
+    return out
+
+
+def _split(work: np.ndarray, parts: int) -> np.ndarray:
+    """Boundaries that cut consecutive blocks into ``parts`` shares of about equal work."""
+    if parts <= 1 or work.size == 0:
+        return np.array([0, work.size], dtype=np.int64)
+    total = np.cumsum(work + 8.0)  # + a small per-block cost
+    cuts = np.searchsorted(total, total[-1] * np.arange(1, parts) / parts)
+    return np.concatenate([[0], cuts, [work.size]]).astype(np.int64)
 
 
 def _entry_coefficients(sec: blocks.Sector, kappa: float, n_th: float, n_cut: int):
