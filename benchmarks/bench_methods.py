@@ -27,9 +27,9 @@ from pathlib import Path
 
 #: N values per charger, and the largest N each reference method is given.
 PLAN = {
-    "fock": ([2, 4, 6, 8, 16, 32, 64, 128, 200], {"full": 6, "dicke": 16}),
-    "coherent": ([2, 3, 4, 6, 8, 16, 32, 48], {"full": 4, "dicke": 6}),
-    "thermal": ([2, 3, 4, 6, 8, 16, 32, 64], {"full": 2, "dicke": 3}),
+    "fock": ([2, 4, 6, 8, 16, 32, 64, 128, 200, 300, 400], {"full": 6, "dicke": 16}),
+    "coherent": ([2, 3, 4, 6, 8, 16, 32, 48, 64, 96], {"full": 4, "dicke": 6}),
+    "thermal": ([2, 3, 4, 6, 8, 16, 32, 64, 96], {"full": 2, "dicke": 3}),
 }
 QUICK = {
     "fock": ([2, 4, 8, 16], {"full": 4, "dicke": 16}),

@@ -248,25 +248,45 @@ def dissipator_range(sec: blocks.Sector, kappa: float, n_th: float,
     |Im| ≤ ≈ 2κ n_max.  The commutator with H, anti-Hermitian, adds its
     spread W to the imaginary bound (see :class:`SectorPropagator`)."""
     dr, dc, jr, jc, gr, gc = _entry_coefficients(sec, kappa, n_th, n_cut)
-    valid = (sec.n_row >= 0)[:, :, None] & (sec.n_col >= 0)[:, None, :]
-    if not valid.any():
+    return _gershgorin(sec.n_row >= 0, sec.n_col >= 0, dr, dc, jr, jc, gr, gc)
+
+
+@numba.njit(cache=True)
+def _gershgorin(vr, vc, dr, dc, jr, jc, gr, gc):
+    """Gershgorin bounds of :func:`dissipator_range`, entry by entry (no temporaries).
+
+    Entry (b, i, j) couples to (b+1, i, j) through the loss jump into it,
+    jr[b,i]·jc[b,j], and the gain jump out of it, gr[b+1,i]·gc[b+1,j]; the
+    symmetric part holds half their sum, the antisymmetric part half their
+    difference."""
+    nb, m = vr.shape
+    lo, hi, sk = np.inf, -np.inf, 0.0
+    for b in range(nb):
+        for i in range(m):
+            if not vr[b, i]:
+                continue
+            for j in range(m):
+                if not vc[b, j]:
+                    continue
+                centre = -(dr[b, i] + dc[b, j])
+                rs = 0.0
+                ra = 0.0
+                if b + 1 < nb:
+                    up_loss = jr[b, i] * jc[b, j]
+                    up_gain = gr[b + 1, i] * gc[b + 1, j]
+                    rs += 0.5 * (up_loss + up_gain)
+                    ra += 0.5 * abs(up_loss - up_gain)
+                if b > 0:
+                    dn_loss = jr[b - 1, i] * jc[b - 1, j]
+                    dn_gain = gr[b, i] * gc[b, j]
+                    rs += 0.5 * (dn_loss + dn_gain)
+                    ra += 0.5 * abs(dn_loss - dn_gain)
+                lo = min(lo, centre - rs)
+                hi = max(hi, centre + rs)
+                sk = max(sk, ra)
+    if lo > hi:  # no valid entry
         return 0.0, 0.0, 0.0
-    centre = -(dr[:, :, None] + dc[:, None, :])
-    loss_in = jr[:, :, None] * jc[:, None, :]  # into (b, i, j) from (b+1, i, j)
-    gain_in = gr[:, :, None] * gc[:, None, :]  # into (b, i, j) from (b−1, i, j)
-    loss_in[-1] = 0.0
-    gain_in[0] = 0.0
-    # couplings between (b, i, j) and (b+1, i, j), b = 0..nb−2
-    sym_up = 0.5 * (loss_in[:-1] + gain_in[1:])
-    skew_up = 0.5 * np.abs(loss_in[:-1] - gain_in[1:])
-    r_sym = np.zeros_like(centre)
-    r_skew = np.zeros_like(centre)
-    r_sym[:-1] += sym_up
-    r_sym[1:] += sym_up
-    r_skew[:-1] += skew_up
-    r_skew[1:] += skew_up
-    return (float(np.min((centre - r_sym)[valid])), float(np.max((centre + r_sym)[valid])),
-            float(np.max(r_skew[valid])))
+    return lo, hi, sk
 
 
 def _round_up(x: float) -> float:
