@@ -151,3 +151,12 @@ def sector_charger_diagonal(R, d, n_row, n_cut):
                 continue
             out[int(n) - d] += R[b, i, i]
     return out
+
+
+def place_band(rho: np.ndarray, band: np.ndarray, d: int) -> None:
+    """Write the band ρ[i, i−d] = band[..., i−d] (i = d, d+1, …) into ``rho``
+    (shape (..., M, M)), and its Hermitian conjugate ρ[i−d, i] when d > 0."""
+    idx = np.arange(d, d + band.shape[-1])
+    rho[..., idx, idx - d] = band
+    if d > 0:
+        rho[..., idx - d, idx] = np.conj(band)

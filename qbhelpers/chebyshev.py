@@ -386,7 +386,9 @@ class SectorPropagator:
         """Advance the real padded sector array ``R`` by ``h``.
 
         Returns (R(h), F, n) with F[m] = functionals(S_m): the functionals at
-        any t in [0, h] are ``self.exp.coefficients(t, n) @ F``.
+        any t in [0, h] are ``self.exp.coefficients(t, n) @ F``.  (Using ``R``
+        itself as work space instead of a copy saves memory but was measured
+        65 % slower for thermal N = 64, for reasons not understood.)
         """
         ex = self.exp
         n = ex.n_terms(h)

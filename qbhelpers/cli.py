@@ -324,22 +324,9 @@ def prepare_sweep(args) -> dict[str, Any]:
         except ValueError:
             raise CliError(f"--kappa-paper takes finite numbers >= 0 (kappa/Omega_R); "
                            f"got {text!r}") from None
-        try:
-            kappas.append(v.check_real("--kappa-paper (kappa/Omega_R)", k))
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
-    chargers = []
-    for c in args.charger:
-        try:
-            chargers.append(v.check_choice("--charger", c, v.CHARGERS))
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
-    versions = []
-    for ver in args.version:
-        try:
-            versions.append(v.check_choice("--version", ver, v.VERSIONS))
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+        kappas += _each(lambda x: v.check_real("--kappa-paper (kappa/Omega_R)", x), [k])
+    chargers = _each(lambda c: v.check_choice("--charger", c, v.CHARGERS), args.charger)
+    versions = _each(lambda x: v.check_choice("--version", x, v.VERSIONS), args.version)
     try:
         n_th = v.check_real("--n-th (mean photon number of the bath)", _number("--n-th", args.n_th))
         g = v.check_real("--g (coupling)", _number("--g", args.g), positive=True)
@@ -353,6 +340,17 @@ def prepare_sweep(args) -> dict[str, Any]:
     return dict(n_values=n_values, kappas=[kappa_from_paper(k, g) for k in kappas],
                 chargers=tuple(chargers), versions=tuple(versions), g=g, n_th=n_th,
                 method=method, progress=not args.quiet, cache=not args.no_cache)
+
+
+def _each(check, items) -> list:
+    """``check`` every item (a validation function), turning its ValueError into a CliError."""
+    out = []
+    for item in items:
+        try:
+            out.append(check(item))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    return out
 
 
 def _number(option: str, text: str) -> float:

@@ -329,11 +329,7 @@ class BlocksEngine(SteppingEngine):
         for d, R in state.items():
             if d > N:
                 continue
-            diag = blocks.sector_holder_diagonal(R, d)
-            idx = np.arange(d, N + 1)
-            rho[idx, idx - d] = diag
-            if d > 0:
-                rho[idx - d, idx] = diag.conj()
+            blocks.place_band(rho, blocks.sector_holder_diagonal(R, d), d)
         return rho
 
     def charger_state(self, state) -> np.ndarray:
@@ -342,11 +338,8 @@ class BlocksEngine(SteppingEngine):
         for d, R in state.items():
             if d > n_cut:
                 continue
-            diag = blocks.sector_charger_diagonal(R, d, self._sector(d).n_row, n_cut)
-            idx = np.arange(d, n_cut + 1)
-            rho[idx, idx - d] = diag
-            if d > 0:
-                rho[idx - d, idx] = diag.conj()
+            blocks.place_band(rho, blocks.sector_charger_diagonal(R, d, self._sector(d).n_row,
+                                                                 n_cut), d)
         return rho
 
 

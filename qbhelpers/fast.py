@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from . import blocks
 from .chebyshev import SectorPropagator
 from .dynamics import QUIET_WINDOW, SEARCH_WINDOW, BlocksEngine, Problem, no_maximum, noise_floor, time_scale
 from .ergotropy import holder_ergotropy
@@ -60,13 +61,9 @@ class ChebyshevEngine:
 
     @staticmethod
     def _place(rho, band, d, phase: bool = True):
-        """Put a band ρ[i, i−d] (and its conjugate ρ[i−d, i]) into ``rho``;
-        ``phase`` undoes the gauge of the holder band (factor i^d)."""
-        idx = np.arange(d, d + band.shape[-1])
-        val = band * (1j ** d) if phase else band
-        rho[..., idx, idx - d] = val
-        if d > 0:
-            rho[..., idx - d, idx] = np.conj(val)
+        """Put a band ρ[i, i−d] (and its conjugate) into ``rho``; ``phase`` undoes
+        the gauge of the holder band (factor i^d)."""
+        blocks.place_band(rho, band * (1j ** d) if phase else band, d)
 
     # ------------------------------------------------------------ trajectory
     def trajectory(self, times: np.ndarray, with_charger: bool = False) -> dict:
