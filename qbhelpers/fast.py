@@ -19,14 +19,16 @@ from .ergotropy import holder_ergotropy
 SIGN_POINTS = 64
 
 
-def _integral_coefficients(ex, tau: float, n: int) -> np.ndarray:
-    """∫_0^τ a_m(s) ds for m < n (Gauss–Legendre; the a_m are smooth)."""
-    if tau <= 0:
-        return np.zeros(n, dtype=complex)
-    order = max(64, int(1.5 * abs(ex.gamma) * tau) + 32)
+def _integral_coefficients(ex, lo: float, hi: float, n: int) -> np.ndarray:
+    """∫_lo^hi a_m(s) ds for m < n (Gauss–Legendre; the a_m are entire functions
+    whose fastest oscillation has frequency |γ|, so an order of 1.5|γ|(hi − lo)
+    plus a margin integrates them to rounding)."""
+    L = hi - lo
+    if L <= 0:
+        return np.zeros(n)
+    order = max(32, int(1.5 * abs(ex.gamma) * L) + 32)
     x, w = np.polynomial.legendre.leggauss(order)
-    s = 0.5 * tau * (x + 1)
-    return (0.5 * tau * w) @ ex.coefficients(s, n)
+    return (0.5 * L * w) @ ex.coefficients(lo + 0.5 * L * (x + 1), n)
 
 
 class ChebyshevEngine:
@@ -47,11 +49,14 @@ class ChebyshevEngine:
             state = self.geometry.with_charger_sectors(state)
         return state
 
-    def _heat(self, ex, F, tau, n) -> float:
-        """Q(t_k + τ) − Q(t_k) = 2κ(∫ E_c − n_th τ)."""
+    def _heat(self, ex, F, n, lo: float, hi: float) -> float:
+        """Heat given to the bath between lo and hi within a step (times from the
+        step's start): 2κ(∫ E_c dt − n_th (hi − lo))."""
         p = self.p
-        return float(2 * p.kappa * ((_integral_coefficients(ex, tau, n) @ F[:, 2]).real
-                                    - p.n_th * tau))
+        if p.kappa == 0.0 or hi <= lo:
+            return 0.0
+        return float(2 * p.kappa * ((_integral_coefficients(ex, lo, hi, n) @ F[:, 2]).real
+                                    - p.n_th * (hi - lo)))
 
     def _layout(self, d: int, with_charger: bool) -> tuple[slice, slice]:
         N, n_cut = self.p.n_qubits, self.p.n_cut
@@ -93,8 +98,12 @@ class ChebyshevEngine:
                     out["E_h"][sel] = vals[:, 1].real
                     out["E_c"][sel] = vals[:, 2].real
                     out["top"][sel] = vals[:, 4].real
-                    out["Q"][sel] = [q + self._heat(prop.exp, F, s - t, n) for s in times[sel]]
-                    q += self._heat(prop.exp, F, h, n)
+                    # heat piece by piece between consecutive output times
+                    edges = np.concatenate([[0.0], times[sel] - t, [h]])
+                    pieces = [self._heat(prop.exp, F, n, lo, hi)
+                              for lo, hi in zip(edges[:-1], edges[1:])]
+                    out["Q"][sel] = q + np.cumsum(pieces[:-1])
+                    q += sum(pieces)
                 block = out["rho_h"][sel]  # fancy indexing copies: write back below
                 self._place(block, vals[:, hs], d)
                 out["rho_h"][sel] = block
@@ -154,7 +163,7 @@ class ChebyshevEngine:
             quiet = quiet + h if np.abs(de).max() < tol else 0.0
             if quiet > QUIET_WINDOW * ts:  # E_h settled on a steady value: no extremum
                 raise no_maximum(p, t + h, kind)
-            q += self._heat(ex, F, h, n)
+            q += self._heat(ex, F, n, 0.0, h)
             t, R = t + h, R_new
         self.applications += prop.applications
         if found is None:
@@ -181,5 +190,5 @@ class ChebyshevEngine:
                 td, Rd = td + h, Rd_new
             self.applications += pd.applications
         return {"tau": tau, "E_h": float(vals[1].real), "E_c": float(vals[2].real),
-                "Q": q0 + self._heat(ex, F, x, n), "top": max(top, float(vals[4].real)),
+                "Q": q0 + self._heat(ex, F, n, 0.0, x), "top": max(top, float(vals[4].real)),
                 "ergotropy": holder_ergotropy(rho_h), "rho_h": rho_h}
