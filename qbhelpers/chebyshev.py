@@ -345,11 +345,11 @@ class SectorPropagator:
         self.kappa, self.n_th, self.n_cut = kappa, n_th, n_cut
         self.n_qubits = n_qubits
         self.with_charger = with_charger
-        re_min, re_max, im_max = dissipator_range(sec, kappa, n_th, n_cut)
+        dr, dc, jr, jc, gr, gc = _entry_coefficients(sec, kappa, n_th, n_cut)
+        re_min, re_max, im_max = _gershgorin(sec.n_row >= 0, sec.n_col >= 0, dr, dc, jr, jc, gr, gc)
         self.exp = choose_expansion(commutator_spread(sec) + im_max, -re_min, max(re_max, 0.0))
         self.lo_r, self.hi_r = _ranges(sec.n_row >= 0)
         lo_c, self.hi_c = _ranges(sec.n_col >= 0)
-        dr, dc, jr, jc, gr, gc = _entry_coefficients(sec, kappa, n_th, n_cut)
         self._coef = (sec.c_row, _pad(sec.c_col), dr, _pad(dc), jr, _pad(jc), gr, _pad(gc))
         # work per block: its valid rows, each swept from column 0 to the last valid one
         rows = np.maximum(self.hi_r - self.lo_r + 1, 0)
