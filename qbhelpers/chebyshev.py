@@ -219,12 +219,6 @@ class Expansion:
                 return (min(k, MAX_TERMS) if big.size else 2), amp
             n = min(MAX_TERMS, 2 * n)
 
-    def amplification(self, h: float, n_terms: int) -> float:
-        m = np.arange(n_terms)
-        logw = (self.log_coefficients(np.array([h]), n_terms)[0] + m * math.log(self.rho)
-                + np.log(m + 1))
-        return float(np.exp(logw).sum()) if np.all(logw < 700) else math.inf
-
 
 def _rho(x: complex) -> float:
     w = x + np.sqrt(x - 1) * np.sqrt(x + 1)
@@ -357,7 +351,6 @@ class SectorPropagator:
         parallel = work.sum() >= PARALLEL_SIZE and numba.get_num_threads() > 1
         self._rec = _recurrence_parallel if parallel else _recurrence_serial
         self.bounds = _split(work, numba.get_num_threads() if parallel else 1)
-        self.applications = 0  # number of L applications, for the benchmark
 
     def to_real(self, R: np.ndarray) -> np.ndarray:
         """An initial sector in the real gauge, ρ̃[i, j] = i^{j−i} ρ[i, j], padded.
@@ -407,7 +400,6 @@ class SectorPropagator:
                       self.hi_r, self.hi_c, ex.sigma, cinv)
             T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
             fun[k] = self.functionals(T)
-        self.applications += n - 1
         return acc, fun, n
 
 

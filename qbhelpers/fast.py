@@ -35,7 +35,6 @@ class ChebyshevEngine:
     def __init__(self, p: Problem):
         self.p = p
         self.geometry = BlocksEngine(p)  # sectors and initial states
-        self.applications = 0
 
     # ---------------------------------------------------------------- helpers
     def _propagator(self, d: int, with_charger: bool) -> SectorPropagator:
@@ -112,7 +111,6 @@ class ChebyshevEngine:
                     self._place(block, vals[:, cs], d, phase=False)
                     out["rho_c"][sel] = block
                 idx, t, R = stop, t + h, R_new
-            self.applications += prop.applications
         out["ergotropy"] = np.array([holder_ergotropy(r) for r in out["rho_h"]])
         return out
 
@@ -165,7 +163,6 @@ class ChebyshevEngine:
                 raise no_maximum(p, t + h, kind)
             q += self._heat(ex, F, n, 0.0, h)
             t, R = t + h, R_new
-        self.applications += prop.applications
         if found is None:
             raise no_maximum(p, t_max, kind)
         t0, x, F, n, q0 = found
@@ -188,7 +185,6 @@ class ChebyshevEngine:
                     self._place(rho_h, band[self._layout(d, False)[0]], d)
                     break
                 td, Rd = td + h, Rd_new
-            self.applications += pd.applications
         return {"tau": tau, "E_h": float(vals[1].real), "E_c": float(vals[2].real),
                 "Q": q0 + self._heat(ex, F, n, 0.0, x), "top": max(top, float(vals[4].real)),
                 "ergotropy": holder_ergotropy(rho_h), "rho_h": rho_h}

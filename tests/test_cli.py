@@ -86,14 +86,6 @@ def no_sweep(monkeypatch):
     monkeypatch.setattr(qbhelpers, "first_max", _forbidden)
 
 
-@pytest.fixture
-def empty_cache(tmp_path, monkeypatch) -> Path:
-    """The package's disk cache in an empty temporary folder."""
-    folder = tmp_path / "qbcache"
-    monkeypatch.setenv("QBHELPERS_CACHE", str(folder))
-    return folder
-
-
 def _exit_code_and_error(argv, capsys) -> tuple[int, str]:
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -216,7 +208,7 @@ def test_sweep_rejects_a_missing_folder(no_sweep, tmp_path, capsys):
 
 
 # --------------------------------------------------------- sweep: for real
-def test_tiny_sweep_matches_first_max(empty_cache, tmp_path, capsys):
+def test_tiny_sweep_matches_first_max(cache_dir, tmp_path, capsys):
     out = tmp_path / "results.csv"
     kappas_paper = [0.25, 1.0]
     code = cli.main(["sweep", "--n", "1", "2", "--kappa-paper", *map(str, kappas_paper),
