@@ -6,23 +6,47 @@ by the coupling ``g`` (default 1); ``kappa`` as in the master equation (photon
 loss rate 2κ).
 
 Public functions: :func:`charge`, :func:`first_max`, :func:`enhancement`,
+:func:`discharge`, :func:`discharge_trajectory`, :func:`discharge_enhancement`
+(the six verbs, which take the same parameters), :func:`first_max_grid`,
 :func:`ergotropy` (and :func:`holder_ergotropy`, :func:`symmetric_ergotropy`,
-:func:`charger_ergotropy`).
-"""
-__version__ = "0.1.0"
+:func:`charger_ergotropy`).  Engines and their options: :mod:`qbhelpers.engines`.
 
-from .battery import (Discharge, FirstMax, NoMaximumError, Trajectory, charge, discharge,
-                      discharge_enhancement, discharge_trajectory, enhancement, first_max, ratios)
-from .ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_energy,
-                        symmetric_ergotropy)
-from .states import photon_distribution, required_n_cut
-from .sweep import Sweep, first_max_grid
-from . import plotting, units  # noqa: E402  (qb.units, qb.plotting after `import qbhelpers as qb`)
+The package is layered, imports running one way: the verbs
+(:mod:`.battery`) and studies (:mod:`.studies`) → setups and results
+(:mod:`.problem`) → engines (:mod:`.engines`) → physics (:mod:`.physics`).
+The reader-facing :mod:`.plotting` and :mod:`.widgets` load matplotlib and
+ipywidgets only when first used (``qbhelpers.plotting`` works after a plain
+``import qbhelpers``).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import engines, units
+from ._version import __version__
+from .battery import (charge, discharge, discharge_enhancement, discharge_trajectory,
+                      enhancement, first_max)
+from .engines import NoMaximumError
+from .physics.ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_energy,
+                                symmetric_ergotropy)
+from .physics.states import photon_distribution, required_n_cut
+from .problem import Discharge, FirstMax, Trajectory, ratios
+from .studies.sweep import Sweep, first_max_grid
 
 __all__ = [
     "Discharge", "FirstMax", "NoMaximumError", "Trajectory", "charge", "discharge",
     "discharge_enhancement", "discharge_trajectory", "enhancement", "first_max", "ratios",
     "charger_ergotropy", "ergotropy", "holder_ergotropy", "passive_energy",
     "symmetric_ergotropy", "photon_distribution", "required_n_cut", "Sweep", "first_max_grid",
-    "__version__",
+    "engines", "units", "__version__",
 ]
+
+#: Submodules loaded on first access (they import matplotlib, ipywidgets, …).
+_LAZY = ("plotting", "widgets", "cli")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

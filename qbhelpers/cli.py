@@ -21,7 +21,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from . import validation as v
+from .validation import check_choice, check_n_qubits, check_real
+from .engines import MAX_QUBITS, METHODS
+from .physics.states import CHARGERS
+from .problem import VERSIONS
 
 #: The book's chapter notebooks, next to the package in a source checkout.
 CHAPTERS_DIR = Path(__file__).resolve().parents[1] / "chapters"
@@ -304,7 +307,7 @@ def prepare_sweep(args) -> dict[str, Any]:
     from .units import kappa_from_paper
 
     try:
-        method = v.check_choice("--method", args.method, v.METHODS)
+        method = check_choice("--method", args.method, METHODS)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     n_values = []
@@ -314,7 +317,7 @@ def prepare_sweep(args) -> dict[str, Any]:
         except ValueError:
             raise CliError(f"--n takes positive integers (numbers of qubits); got {text!r}") from None
         try:
-            n_values.append(v.check_n_qubits(n, method))
+            n_values.append(check_n_qubits(n, method, MAX_QUBITS[method]))
         except (TypeError, ValueError) as exc:
             raise CliError(f"--n: {exc}") from None
     kappas = []
@@ -324,12 +327,12 @@ def prepare_sweep(args) -> dict[str, Any]:
         except ValueError:
             raise CliError(f"--kappa-paper takes finite numbers >= 0 (kappa/Omega_R); "
                            f"got {text!r}") from None
-        kappas += _each(lambda x: v.check_real("--kappa-paper (kappa/Omega_R)", x), [k])
-    chargers = _each(lambda c: v.check_choice("--charger", c, v.CHARGERS), args.charger)
-    versions = _each(lambda x: v.check_choice("--version", x, v.VERSIONS), args.version)
+        kappas += _each(lambda x: check_real("--kappa-paper (kappa/Omega_R)", x), [k])
+    chargers = _each(lambda c: check_choice("--charger", c, CHARGERS), args.charger)
+    versions = _each(lambda x: check_choice("--version", x, VERSIONS), args.version)
     try:
-        n_th = v.check_real("--n-th (mean photon number of the bath)", _number("--n-th", args.n_th))
-        g = v.check_real("--g (coupling)", _number("--g", args.g), positive=True)
+        n_th = check_real("--n-th (mean photon number of the bath)", _number("--n-th", args.n_th))
+        g = check_real("--g (coupling)", _number("--g", args.g), positive=True)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     out = Path(args.out)
@@ -362,7 +365,7 @@ def _number(option: str, text: str) -> float:
 
 def cmd_sweep(args) -> int:
     kwargs = prepare_sweep(args)
-    from . import sweep as sweep_module
+    from .studies import sweep as sweep_module
 
     result = sweep_module.first_max_grid(**kwargs)
     result.to_csv(args.out)
@@ -423,14 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--kappa-paper", nargs="+", required=True, metavar="K",
                     help="dissipation kappa/Omega_R, finite numbers >= 0")
     sw.add_argument("--charger", nargs="+", default=["fock"], metavar="C",
-                    help=f"initial charger states, among {', '.join(v.CHARGERS)} (default: fock)")
-    sw.add_argument("--version", nargs="+", default=list(v.VERSIONS), metavar="V",
-                    help=f"battery versions, among {', '.join(v.VERSIONS)} (default: both)")
+                    help=f"initial charger states, among {', '.join(CHARGERS)} (default: fock)")
+    sw.add_argument("--version", nargs="+", default=list(VERSIONS), metavar="V",
+                    help=f"battery versions, among {', '.join(VERSIONS)} (default: both)")
     sw.add_argument("--n-th", default="0", metavar="X",
                     help="mean photon number of the bath, >= 0 (default: 0)")
     sw.add_argument("--g", default="1", metavar="G", help="coupling g > 0 (default: 1)")
     sw.add_argument("--method", default="blocks", metavar="M",
-                    help=f"solver, among {', '.join(v.METHODS)} (default: blocks)")
+                    help=f"solver, among {', '.join(METHODS)} (default: blocks)")
     sw.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
     sw.add_argument("--no-cache", action="store_true",
                     help="neither read nor write the disk cache (~/.cache/qbhelpers or "

@@ -1,7 +1,9 @@
-"""Argument checks for the public functions, and their error messages, in one place.
+"""Argument checks and their error messages, in one place.
 
-Every check runs before any operator is built or any solver starts, and every
-message names the parameter and says what is allowed.
+Small, generic checkers with no knowledge of the rest of the package (they
+import nothing from it), so that every layer can refuse bad input before it
+builds an operator or starts a solver.  Every message names the parameter
+and says what is allowed.
 """
 from __future__ import annotations
 
@@ -11,31 +13,27 @@ from typing import Any
 
 import numpy as np
 
-CHARGERS = ("fock", "coherent", "thermal")
-VERSIONS = ("collective", "parallel")
-METHODS = ("blocks", "blocks-rk", "dicke", "full")
 
-#: Largest number of qubits each method accepts.  "full" grows as 2**N;
-#: "dicke" builds a QuTiP Liouvillian of dimension ((n_cut+1)(N+1))**2.
-MAX_QUBITS = {"blocks": 2000, "blocks-rk": 2000, "dicke": 64, "full": 10}
-
-
-def check_n_qubits(n_qubits: Any, method: str = "blocks") -> int:
-    """Return ``n_qubits`` as an int after checking it is a positive integer
-    small enough for ``method``."""
-    if isinstance(n_qubits, bool):
-        raise TypeError(f"n_qubits must be a positive integer (number of qubits), got {n_qubits!r}")
-    if not isinstance(n_qubits, numbers.Integral):
-        if isinstance(n_qubits, numbers.Real) and float(n_qubits).is_integer():
-            n_qubits = int(n_qubits)
+def check_positive_int(name: str, value: Any, what: str = "") -> int:
+    """A positive integer (integer-valued reals accepted; bools refused)."""
+    hint = f" ({what})" if what else ""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive integer{hint}, got {value!r}")
+    if not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
         else:
-            raise TypeError(
-                f"n_qubits must be a positive integer (number of qubits), got {n_qubits!r}"
-            )
-    n = int(n_qubits)
+            raise TypeError(f"{name} must be a positive integer{hint}, got {value!r}")
+    n = int(value)
     if n < 1:
-        raise ValueError(f"n_qubits must be a positive integer (>= 1), got {n}")
-    limit = MAX_QUBITS[method]
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {n}")
+    return n
+
+
+def check_n_qubits(n_qubits: Any, method: str, limit: int) -> int:
+    """``n_qubits`` as an int, checked to be a positive integer at most ``limit``
+    (the largest N that ``method`` accepts)."""
+    n = check_positive_int("n_qubits", n_qubits, "number of qubits")
     if n > limit:
         raise ValueError(
             f"n_qubits={n} is too large for method={method!r} (at most {limit}); "
@@ -84,7 +82,7 @@ def check_mean_photons(charger: str, mean_photons: Any, n_qubits: int) -> float:
 def check_parallel_split(charger: str, mean_photons: float, n_qubits: int) -> float:
     """Photons per cell of the parallel battery."""
     per_cell = mean_photons / n_qubits
-    if charger == "fock" and not float(mean_photons / n_qubits).is_integer():
+    if charger == "fock" and not float(per_cell).is_integer():
         raise ValueError(
             f"mean_photons={mean_photons:g} must be divisible by n_qubits={n_qubits} for the "
             "parallel version of a Fock battery (each cell holds mean_photons / n_qubits photons)"

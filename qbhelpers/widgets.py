@@ -18,11 +18,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from . import units
+from .units import kappa_from_paper, time_to_paper
 from .battery import charge
 from .plotting import CHARGER_COLORS, LABELS, new_axes
-from .sweep import first_max_grid
-from .validation import CHARGERS
+from .physics.states import CHARGERS
+from .studies.sweep import first_max_grid
 
 #: The book's standard dissipation grid, in the paper's units κ/Ω_R.
 STANDARD_KAPPAS_OVER_OMEGA_R: np.ndarray = np.linspace(0.0, 2.0, 21)
@@ -71,7 +71,7 @@ def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: 
 
     Returns the matplotlib figure that holds ``ax``.
     """
-    kappa = units.kappa_from_paper(_check_kappa_over_omega_r(kappa_over_omega_r))
+    kappa = kappa_from_paper(_check_kappa_over_omega_r(kappa_over_omega_r))
     sweep = first_max_grid([n_qubits], [kappa], chargers=(charger,), versions=("collective",),
                            progress=False)
     tau = float(sweep.get("tau", charger)[0, 0])
@@ -80,13 +80,13 @@ def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: 
 
     if ax is None:
         _, ax = new_axes()
-    x = units.time_to_paper(traj.t)
+    x = time_to_paper(traj.t)
     ax.plot(x, traj.E_h, color=ENERGY_COLORS["E_h"], lw=2, label=r"$E_h$ (holder)")
     ax.plot(x, traj.ergotropy, color=ENERGY_COLORS["ergotropy"], lw=2,
             label=r"$\mathcal{E}_h$ (holder ergotropy)")
     ax.plot(x, traj.E_c, color=ENERGY_COLORS["E_c"], lw=1.5, label=r"$E_c$ (charger)")
     ax.plot(x, traj.Q, color=ENERGY_COLORS["Q"], lw=1.5, label=r"$Q$ (heat)")
-    x_bar = float(units.time_to_paper(tau))
+    x_bar = float(time_to_paper(tau))
     ax.axvline(x_bar, color="k", ls="--", lw=0.8)
     ax.axhline(e_bar, color="k", ls="--", lw=0.8)
     ax.annotate(r"$\bar\tau$", (x_bar, 1.0), xycoords=("data", "axes fraction"),
@@ -188,7 +188,7 @@ def plot_enhancement(n_values: Sequence[int] = (1, 2, 3, 4), charger: str = "foc
     n_values = tuple(int(n) for n in n_values)
     if not n_values:
         raise ValueError("n_values must name at least one number of qubits")
-    sweep = first_max_grid(n_values, units.kappa_from_paper(grid), chargers=(charger,),
+    sweep = first_max_grid(n_values, kappa_from_paper(grid), chargers=(charger,),
                            progress=False)
     if ax is None:
         fig, axes = new_axes(2, 2, figsize=(8.0, 6.0), sharex=True)

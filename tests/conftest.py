@@ -138,9 +138,9 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
 def no_solver(monkeypatch):
     """Make any attempt to build an engine (i.e. to start a solver) fail loudly,
     so a test can check that bad input is rejected before any solver runs."""
-    import qbhelpers.battery as battery
+    from qbhelpers.engines.base import Engine
 
     def _forbidden(*args, **kwargs):
         raise AssertionError("a solver engine was built before the input was validated")
 
-    monkeypatch.setattr(battery, "make_engine", _forbidden)
+    monkeypatch.setattr(Engine, "__init__", _forbidden)

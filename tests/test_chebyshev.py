@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qbhelpers import blocks, chebyshev, states
+from qbhelpers.engines import chebyshev, sectors
+from qbhelpers.physics import states
 
 
 def _dense_generator(prop: chebyshev.SectorPropagator) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +48,7 @@ def test_numerical_range_is_enclosed(n_qubits, charger, kappa, n_th, d):
     mean = 2.0 if charger == "thermal" else float(n_qubits)
     n_cut = min(states.choose_n_cut(charger, mean, n_qubits, n_th, None), 40)
     k_max = n_cut if n_th == 0 else n_cut + n_qubits
-    sec = blocks.make_sector(d, k_max, n_qubits, n_cut, 1.0)
+    sec = sectors.make_sector(d, k_max, n_qubits, n_cut, 1.0)
     prop = chebyshev.SectorPropagator(sec, kappa, n_th, n_cut, n_qubits)
     L, idx = _dense_generator(prop)
     # the kernel really is the generator: trace preservation in sector 0

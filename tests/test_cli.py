@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import qbhelpers
-import qbhelpers.sweep
+import qbhelpers.studies.sweep
 from qbhelpers import cli
-from qbhelpers.sweep import QUANTITIES
+from qbhelpers.studies.sweep import QUANTITIES
 from qbhelpers.units import kappa_from_paper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,15 +73,15 @@ def no_papermill(monkeypatch):
 def no_sweep(monkeypatch):
     """Fail the test if a sweep or any first maximum starts."""
     import qbhelpers.battery
-    import qbhelpers.cache
+    import qbhelpers.studies.cache
 
     def _forbidden(*args, **kwargs):
         raise AssertionError("a computation started before validation finished")
 
-    monkeypatch.setattr(qbhelpers.sweep, "first_max_grid", _forbidden)
+    monkeypatch.setattr(qbhelpers.studies.sweep, "first_max_grid", _forbidden)
     monkeypatch.setattr(qbhelpers, "first_max_grid", _forbidden)
-    monkeypatch.setattr(qbhelpers.sweep, "cached_first_max", _forbidden)
-    monkeypatch.setattr(qbhelpers.cache, "cached_first_max", _forbidden)
+    monkeypatch.setattr(qbhelpers.studies.sweep, "cached_first_max", _forbidden)
+    monkeypatch.setattr(qbhelpers.studies.cache, "cached_first_max", _forbidden)
     monkeypatch.setattr(qbhelpers.battery, "first_max", _forbidden)
     monkeypatch.setattr(qbhelpers, "first_max", _forbidden)
 

@@ -21,7 +21,7 @@ import pytest
 import qbhelpers as qb
 from conftest import TOL
 
-METHODS = ("blocks", "dicke", "full")
+METHODS = qb.engines.METHODS  # every registered method
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -75,8 +75,8 @@ def test_runge_kutta_reference_is_balanced_and_converged():
     n, kappa = 3, 2.5
     tr = qb.charge(n, "thermal", kappa, times=SHORT, method="blocks-rk")
     np.testing.assert_allclose(tr.balance, n, rtol=0, atol=TOL)
-    tight = qb.charge(n, "thermal", kappa, times=SHORT, method="blocks-rk",
-                      rtol=1e-12, atol=1e-14)
+    tight = qb.charge(n, "thermal", kappa, times=SHORT,
+                      method=qb.engines.RungeKutta(rtol=1e-12, atol=1e-14))
     for f in ("E_h", "E_c", "Q", "ergotropy"):
         np.testing.assert_allclose(getattr(tight, f), getattr(tr, f), rtol=0, atol=TOL)
 

@@ -141,10 +141,7 @@ def test_full_and_symmetric_ergotropy_coincide_for_one_qubit():
     np.testing.assert_allclose(tr.ergotropy_symmetric, tr.ergotropy, rtol=0, atol=LINALG_TOL)
 
 
-@pytest.mark.parametrize("method", [
-    "blocks",
-    "dicke",
-])
+@pytest.mark.parametrize("method", qb.engines.METHODS)
 def test_vacuum_coherent_charger_charges_nothing(method):
     """Regression (fixed in 9388607): an empty charger had n_cut = 0 and the QuTiP
     engines crashed in qutip.destroy(1)."""

@@ -1,4 +1,4 @@
-"""Tests of qbhelpers.scaling: power-law fits and local exponents.
+"""Tests of qbhelpers.studies.scaling: power-law fits and local exponents.
 
 Tolerances: an exact power law is a straight line in (ln n, ln y), so the fit
 recovers it up to rounding of logs of order 1..10 (≲1e-14): 1e-12 leaves
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qbhelpers.scaling import PowerLaw, fit_power_law, local_exponent
+from qbhelpers.studies.scaling import PowerLaw, fit_power_law, local_exponent
 
 EXACT = 1e-12
 

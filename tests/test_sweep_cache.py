@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 
 import qbhelpers as qb
-import qbhelpers.battery
-import qbhelpers.cache
-from qbhelpers.sweep import QUANTITIES
+import qbhelpers.studies.cache
+from qbhelpers.studies.sweep import QUANTITIES
 
 N_VALUES = (1, 2)
 KAPPAS = (0.3, 0.7, 1.5)
@@ -102,7 +101,7 @@ def test_cache_returns_identical_results_without_recomputing(cache_dir, monkeypa
     def no_recompute(*args, **kwargs):
         raise AssertionError("first_max was recomputed although the result is cached")
 
-    monkeypatch.setattr(qbhelpers.battery, "first_max", no_recompute)
+    monkeypatch.setattr(qbhelpers.studies.cache, "first_max", no_recompute)
     second = qb.first_max_grid((1, 2), (0.0, 0.5), chargers=("fock",), progress=False)
     for q in QUANTITIES:
         np.testing.assert_array_equal(second.data[q], first.data[q])
@@ -114,8 +113,8 @@ def test_cache_returns_identical_results_without_recomputing(cache_dir, monkeypa
 def test_cached_first_max_round_trips_every_field(cache_dir):
     params = dict(n_qubits=2, charger="coherent", kappa=0.5, version="collective", g=1.0,
                   n_th=0.0, method="blocks")
-    a = qbhelpers.cache.cached_first_max(**params)
-    b = qbhelpers.cache.cached_first_max(**params)
+    a = qbhelpers.studies.cache.cached_first_max(**params)
+    b = qbhelpers.studies.cache.cached_first_max(**params)
     assert dataclasses.asdict(a) == dataclasses.asdict(b) == dataclasses.asdict(
         qb.first_max(**params))
 
@@ -123,18 +122,18 @@ def test_cached_first_max_round_trips_every_field(cache_dir):
 def test_cache_key_depends_on_every_parameter():
     base = dict(n_qubits=2, charger="fock", kappa=0.5, version="collective", g=1.0, n_th=0.0,
                 method="blocks")
-    k0 = qbhelpers.cache.key("first_max", base)
-    assert k0 == qbhelpers.cache.key("first_max", dict(base))  # deterministic
+    k0 = qbhelpers.studies.cache.key("first_max", base)
+    assert k0 == qbhelpers.studies.cache.key("first_max", dict(base))  # deterministic
     changes = dict(n_qubits=3, charger="coherent", kappa=0.6, version="parallel", g=0.7,
                    n_th=0.1, method="dicke")
     keys = {k0}
     for name, value in changes.items():
-        k = qbhelpers.cache.key("first_max", {**base, name: value})
+        k = qbhelpers.studies.cache.key("first_max", {**base, name: value})
         assert k != k0, name
         keys.add(k)
     assert len(keys) == 1 + len(changes)
-    assert qbhelpers.cache.key("other_kind", base) != k0
+    assert qbhelpers.studies.cache.key("other_kind", base) != k0
 
 
 def test_cache_folder_follows_the_environment(cache_dir):
-    assert qbhelpers.cache.cache_dir() == cache_dir
+    assert qbhelpers.studies.cache.cache_dir() == cache_dir

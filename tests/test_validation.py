@@ -82,9 +82,12 @@ BAD_INPUT = {
     "n_cut=-1-first_max": (lambda: qb.first_max(1, "fock", n_cut=-1), ValueError, r"n_cut"),
     "n_cut-fock-too-small": (lambda: qb.first_max(3, "fock", n_cut=2), ValueError,
                              r"n_cut.*too small"),
-    # solver tolerances
-    "rtol=0": (lambda: qb.first_max(1, rtol=0.0), ValueError, r"rtol"),
-    "atol=0.5": (lambda: qb.first_max(1, atol=0.5), ValueError, r"atol"),
+    # solver tolerances: options of the methods that use them
+    "rtol=0": (lambda: qb.first_max(1, method=qb.engines.RungeKutta(rtol=0.0)), ValueError,
+               r"rtol"),
+    "atol=0.5": (lambda: qb.first_max(1, method=qb.engines.QutipDicke(atol=0.5)), ValueError,
+                 r"atol"),
+    "method=object": (lambda: qb.first_max(1, method=object()), ValueError, r"method"),
 }
 
 

@@ -1,6 +1,6 @@
 """Chebyshev propagation of the excitation-number sectors (the fast engine).
 
-The generator L of one sector (see :mod:`qbhelpers.blocks`) is linear and
+The generator L of one sector (see :mod:`.sectors`) is linear and
 time-independent, so e^{tL} can be expanded in Chebyshev polynomials of a
 shifted and scaled generator X = (L − σ)/γ:
 
@@ -28,13 +28,17 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import ClassVar, Iterator
 
 import numba
 import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
-from scipy.special import iv, ive, jv
+from scipy.special import ive, jv
 
-from . import blocks
+from ..physics.ergotropy import holder_ergotropy
+from .base import (Chunk, Engine, Measurement, Method, Samples, Setup, samples_from_states,
+                   time_scale)
+from .sectors import Sector, SectorLayout, place_band, sector_state_size
 
 #: Bound on Σ_m m |a_m| ρ^m, the amplification of rounding by one step.
 AMPLIFICATION = 1e4
@@ -142,8 +146,55 @@ def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger):
     return out
 
 
+@numba.njit(cache=True)
+def bessel_table(x, n, modified):
+    """J_m(x) (``modified=False``) or I_m(x)·e^{−x} (``modified=True``) for
+    m = 0..n−1 at every x ≥ 0, shape (len(x), n).
+
+    Miller's backward recurrence (J_{m−1} = (2m/x) J_m − J_{m+1}; for I_m
+    with + instead of −), started well above max(n, x) and normalised with the
+    sum rule J_0 + 2ΣJ_{2k} = 1 (I_0 + 2ΣI_k = e^x); values are rescaled on
+    the way down to avoid overflow.  Accurate to a few 1e-16 absolute (better
+    than SciPy's ``jv`` for x of hundreds, checked in the tests against an
+    extended-precision run), and about 100 times faster than evaluating
+    ``jv`` element by element."""
+    out = np.zeros((x.size, n))
+    for i in range(x.size):
+        xi = x[i]
+        if xi == 0.0:
+            out[i, 0] = 1.0
+            continue
+        top = max(n, int(xi))
+        start = top + 20 + int(math.sqrt(40.0 * top))
+        start += start % 2
+        two_over_x = 2.0 / xi
+        above = 0.0  # J_{m+1}
+        here = 1e-280  # J_m, arbitrary scale
+        norm = 0.0
+        for m in range(start, 0, -1):
+            if modified:
+                below = above + m * two_over_x * here
+            else:
+                below = m * two_over_x * here - above
+            above, here = here, below
+            k = m - 1  # here = J_k
+            if k < n:
+                out[i, k] = here
+            if modified or k % 2 == 0:
+                norm += here if k == 0 else 2.0 * here
+            if abs(here) > 1e250:
+                here *= 1e-250
+                above *= 1e-250
+                norm *= 1e-250
+                for q in range(k, n):
+                    out[i, q] *= 1e-250
+        for q in range(n):
+            out[i, q] /= norm
+    return out
+
+
 # ------------------------------------------------------------ expansion set-up
-def commutator_spread(sec: blocks.Sector) -> float:
+def commutator_spread(sec: Sector) -> float:
     """W = max_b [λ_max(H_row) + λ_max(H_col)]: the spectrum of −i[H, ·] lies in
     [−iW, iW] (Tavis–Cummings blocks have spectra symmetric about 0)."""
     def lam(c):
@@ -174,15 +225,16 @@ class Expansion:
 
     def coefficients(self, t: np.ndarray, n_terms: int) -> np.ndarray:
         """Real coefficients of the real vectors S_m: e^{tL}v = Σ_m a_m(t) S_m,
-        shape (len(t), n_terms).  Imaginary foci: a_m = ε_m e^{tσ} J_m(tc) and
-        S_m = i^m T_m(X)v; real foci: a_m = ε_m e^{tσ} I_m(tc), S_m = T_m(X)v."""
+        shape (len(t), n_terms), t ≥ 0.  Imaginary foci: a_m = ε_m e^{tσ} J_m(tc)
+        and S_m = i^m T_m(X)v; real foci: a_m = ε_m e^{tσ} I_m(tc), S_m = T_m(X)v.
+        The Bessel functions come from :func:`bessel_table`."""
         t = np.atleast_1d(np.asarray(t, dtype=float))
-        m = np.arange(n_terms)
         if self.imaginary_foci:
-            a = jv(m[None, :], t[:, None] * self.c)
-        else:
-            a = iv(m[None, :], t[:, None] * self.c)
-        a = a * np.exp(t * self.sigma)[:, None]
+            a = bessel_table(t * self.c, n_terms, False)
+            a *= np.exp(t * self.sigma)[:, None]
+        else:  # I_m(x) = e^x · (I_m(x) e^{-x})
+            a = bessel_table(t * self.c, n_terms, True)
+            a *= np.exp(t * (self.sigma + self.c))[:, None]
         a[:, 1:] *= 2.0
         return a
 
@@ -201,6 +253,22 @@ class Expansion:
         out += (t * self.sigma)[:, None]
         out[:, 1:] += math.log(2.0)
         return out
+
+    def antiderivative(self, f: np.ndarray, h: float) -> np.polynomial.Chebyshev:
+        """P(s) = ∫_0^s Σ_m a_m(u) f_m du on [0, h], as a Chebyshev polynomial.
+
+        The integrand is an entire function of u whose Chebyshev coefficients
+        on [0, h] fall off super-exponentially beyond degree (c + |σ|)h/2 (the
+        bandwidth of J_m(cu) or I_m(cu) times e^{σu}); it is interpolated at
+        degree 0.75(c + |σ|)h + 40 (a 50 % margin plus 40 terms, enough for
+        rounding-level accuracy: the tests compare with a quadrature of twice
+        that order) and integrated exactly.  One evaluation of the
+        coefficients per step serves every output time inside it."""
+        f = np.asarray(f)
+        deg = int(0.75 * (self.c + abs(self.sigma)) * h) + 40
+        cheb = np.polynomial.Chebyshev.interpolate(
+            lambda u: (self.coefficients(u, f.size) @ f).real, deg, domain=[0.0, h])
+        return cheb.integ(lbnd=0.0)
 
     def n_terms(self, h: float) -> int:
         """Terms needed for a step h: all later |a_m| ρ^m < SERIES_TOL."""
@@ -225,7 +293,7 @@ def _rho(x: complex) -> float:
     return float(max(abs(w), 1 / abs(w)))
 
 
-def dissipator_range(sec: blocks.Sector, kappa: float, n_th: float,
+def dissipator_range(sec: Sector, kappa: float, n_th: float,
                      n_cut: int) -> tuple[float, float, float]:
     """Bounds (re_min, re_max, im_max) on the numerical range of the dissipator.
 
@@ -333,7 +401,7 @@ class SectorPropagator:
     and :meth:`step` and :meth:`functionals` take and return them.
     """
 
-    def __init__(self, sec: blocks.Sector, kappa: float, n_th: float, n_cut: int,
+    def __init__(self, sec: Sector, kappa: float, n_th: float, n_cut: int,
                  n_qubits: int, with_charger: bool = False):
         self.sec = sec
         self.kappa, self.n_th, self.n_cut = kappa, n_th, n_cut
@@ -432,7 +500,7 @@ def _split(work: np.ndarray, parts: int) -> np.ndarray:
     return np.concatenate([[0], cuts, [work.size]]).astype(np.int64)
 
 
-def _entry_coefficients(sec: blocks.Sector, kappa: float, n_th: float, n_cut: int):
+def _entry_coefficients(sec: Sector, kappa: float, n_th: float, n_cut: int):
     """Per-row and per-column factors of the dissipator (zero where invalid):
     decay κ(n_th+1)n + κ n_th m (m = n+1 below the cut, else 0), and the square
     roots of the jump weights 2κ(n_th+1)(n+1) (loss, from one excitation up)
@@ -457,3 +525,174 @@ def _ranges(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(any_, valid.argmax(axis=1), 1)
     hi = np.where(any_, valid.shape[1] - 1 - valid[:, ::-1].argmax(axis=1), 0)
     return lo.astype(np.int64), hi.astype(np.int64)
+
+
+# ------------------------------------------------------------------ engine
+#: Points per step at which the sign of dE_h/dt is inspected (at least).
+SIGN_POINTS = 64
+#: Layout of :func:`functionals`: sector-0 observables first.
+E_H, E_C, DE_H, TOP = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Chebyshev(Method):
+    """Excitation sectors, Chebyshev expansion of e^{tL} (the production method).
+
+    No options: every series is summed until its terms fall below 1e-15 and
+    steps are chosen so that rounding is amplified at most 1e4 per step (see
+    the module docstring), so the result is exact to rounding."""
+
+    name: ClassVar[str] = "blocks"
+    max_qubits: ClassVar[int] = 2000
+    summary: ClassVar[str] = "excitation sectors, Chebyshev propagator (production)"
+
+    def engine(self, setup: Setup, holder: np.ndarray | None = None) -> "ChebyshevEngine":
+        return ChebyshevEngine(setup, holder)
+
+    def state_size(self, setup: Setup) -> int:
+        return sector_state_size(setup)
+
+
+class ChebyshevChunk(Chunk):
+    """One Chebyshev step of sector 0: every observable at any instant of it
+    is a short sum over the step's series."""
+
+    def __init__(self, engine: "ChebyshevEngine", t0: float, h: float, F: np.ndarray, n: int,
+                 q0: float, scale: float):
+        self.ex = engine.prop0.exp
+        self.kappa, self.n_th = engine.setup.kappa, engine.setup.n_th
+        self.t0, self.t1, self.F, self.n, self.q0 = t0, t0 + h, F, n, q0
+        k = max(SIGN_POINTS, int(np.ceil(8 * h / scale)))
+        s = np.linspace(0.0, h, k + 1)[1:]
+        vals = self.ex.coefficients(s, n) @ F[:, [DE_H, TOP]]
+        self.sample_times = t0 + s
+        self.sample_dE = vals[:, 0].real
+        self.top = float(vals[:, 1].real.max())
+        self._heat = None
+
+    def heat(self, s: np.ndarray | float) -> np.ndarray | float:
+        """Heat given to the bath between the step's start and s after it:
+        2κ(∫ E_c dt − n_th s)."""
+        if self.kappa == 0.0:
+            return 0.0 * np.asarray(s)
+        if self._heat is None:
+            self._heat = self.ex.antiderivative(self.F[:self.n, E_C], self.t1 - self.t0)
+        return 2 * self.kappa * (self._heat(s) - self._heat(0.0) - self.n_th * np.asarray(s))
+
+    @property
+    def q1(self) -> float:
+        """Heat at the end of the step."""
+        return self.q0 + float(self.heat(self.t1 - self.t0))
+
+    def values(self, t: float) -> np.ndarray:
+        return (self.ex.coefficients(np.array([t - self.t0]), self.n)[0] @ self.F).real
+
+    def derivative(self, t: float) -> float:
+        return float(self.ex.coefficients(np.array([t - self.t0]), self.n)[0] @ self.F[:, DE_H])
+
+    def measure(self, t: float) -> Measurement:
+        v = self.values(t)
+        return Measurement(float(v[E_H]), float(v[E_C]), float(v[DE_H]), float(v[TOP]),
+                           self.q0 + float(self.heat(t - self.t0)))
+
+
+class ChebyshevEngine(Engine):
+    """Propagates the sectors of :class:`~.sectors.SectorLayout` one at a time
+    (they are independent), so memory stays at a few copies of the largest."""
+
+    def __init__(self, setup: Setup, holder: np.ndarray | None = None):
+        super().__init__(setup, holder)
+        self.layout = SectorLayout(setup, holder)
+        self.prop0 = self._propagator(0, False)
+
+    def _propagator(self, d: int, with_charger: bool) -> SectorPropagator:
+        s = self.setup
+        return SectorPropagator(self.layout.sector(d), s.kappa, s.n_th, s.n_cut, s.n_qubits,
+                                with_charger)
+
+    def _bands(self, d: int, with_charger: bool) -> tuple[slice, slice]:
+        """Where the holder and charger bands sit in :func:`functionals`."""
+        N, n_cut = self.setup.n_qubits, self.setup.n_cut
+        nh = N + 1 - d if d <= N else 0
+        nc = (n_cut + 1 - d) if (with_charger and d <= n_cut) else 0
+        return slice(5, 5 + nh), slice(5 + nh, 5 + nh + nc)
+
+    @staticmethod
+    def _place(rho, band, d, phase: bool = True):
+        """Put a band ρ[i, i−d] (and its conjugate) into ``rho``; ``phase`` undoes
+        the gauge of the holder band (factor i^d)."""
+        place_band(rho, band * (1j ** d) if phase else band, d)
+
+    # ------------------------------------------------------------ trajectory
+    def trajectory(self, times: np.ndarray, with_charger: bool = False) -> Samples:
+        s = self.setup
+        N, T = s.n_qubits, times.size
+        out = {k: np.zeros(T) for k in ("E_h", "E_c", "Q", "top")}
+        rho_h = np.zeros((T, N + 1, N + 1), dtype=complex)
+        rho_c = np.zeros((T, s.n_cut + 1, s.n_cut + 1), dtype=complex) if with_charger else None
+        for d, R in self.layout.initial_sectors("charger" if with_charger else "holder").items():
+            prop = self._propagator(d, with_charger)
+            R = prop.to_real(R)
+            hs, cs = self._bands(d, with_charger)
+            t, q, idx = 0.0, 0.0, 0
+            while idx < T:
+                h = min(prop.exp.h, times[-1] - t)
+                if h > 0:
+                    R_new, F, n = prop.step(R, h)
+                else:  # only t = 0 remains
+                    R_new, F, n = R, prop.functionals(R)[None, :], 1
+                stop = np.searchsorted(times, t + h, side="right")
+                sel = slice(idx, stop)
+                vals = (prop.exp.coefficients(times[sel] - t, n) @ F).real
+                if d == 0:
+                    out["E_h"][sel] = vals[:, E_H]
+                    out["E_c"][sel] = vals[:, E_C]
+                    out["top"][sel] = vals[:, TOP]
+                    if s.kappa > 0 and h > 0:
+                        P = prop.exp.antiderivative(F[:n, E_C], h)
+                        x = times[sel] - t
+                        out["Q"][sel] = q + 2 * s.kappa * (P(x) - P(0.0) - s.n_th * x)
+                        q += 2 * s.kappa * (P(h) - P(0.0) - s.n_th * h)
+                    else:
+                        out["Q"][sel] = q
+                self._place(rho_h[sel], vals[:, hs], d)
+                if with_charger:
+                    self._place(rho_c[sel], vals[:, cs], d, phase=False)
+                idx, t, R = stop, t + h, R_new
+        return samples_from_states(times, out["E_h"], out["E_c"], out["Q"], out["top"], rho_h,
+                                   rho_c)
+
+    # ------------------------------------------------------------ first max
+    def chunks(self) -> Iterator[ChebyshevChunk]:
+        scale = time_scale(self.setup, self.excitations)
+        prop = self.prop0
+        R = prop.to_real(self.layout.initial_sectors("energy")[0])
+        t, q = 0.0, 0.0
+        while True:
+            h = prop.exp.h
+            R_new, F, n = prop.step(R, h)
+            chunk = ChebyshevChunk(self, t, h, F, n, q, scale)
+            yield chunk
+            t, q, R = chunk.t1, chunk.q1, R_new
+
+    def holder_at(self, chunk: ChebyshevChunk, tau: float) -> tuple[np.ndarray, float]:
+        """Sector 0 from the chunk's series; the other sectors (coherent
+        chargers, discharging) are propagated from t = 0 to τ̄ one by one."""
+        N = self.setup.n_qubits
+        rho_h = np.zeros((N + 1, N + 1), dtype=complex)
+        self._place(rho_h, chunk.values(tau)[self._bands(0, False)[0]], 0)
+        for d, Rd in self.layout.initial_sectors("holder").items():
+            if d == 0:
+                continue
+            pd = self._propagator(d, False)
+            Rd = pd.to_real(Rd)
+            td = 0.0
+            while True:
+                h = min(pd.exp.h, tau - td)
+                Rd_new, Fd, nd = pd.step(Rd, h)
+                if td + h >= tau:
+                    band = (pd.exp.coefficients(np.array([tau - td]), nd)[0] @ Fd).real
+                    self._place(rho_h, band[self._bands(d, False)[0]], d)
+                    break
+                td, Rd = td + h, Rd_new
+        return rho_h, holder_ergotropy(rho_h)

@@ -78,3 +78,22 @@ def charger_ergotropy(rho_c: np.ndarray) -> float:
     """Ergotropy of the charger state (Fock basis 0..n_cut) for H_c = a†a."""
     R = _as_array(rho_c)
     return ergotropy(R, np.diag(np.arange(R.shape[0], dtype=float)))
+
+
+# ------------------------------------------------ many states at once (engines)
+def holder_ergotropy_many(rho_h: np.ndarray) -> np.ndarray:
+    """:func:`holder_ergotropy` of every state of a stack of shape (T, N+1, N+1)."""
+    R = np.asarray(rho_h, dtype=complex)
+    diag = np.real(np.diagonal(R, axis1=-2, axis2=-1))
+    energy = diag @ np.arange(R.shape[-1])
+    r_max = np.linalg.eigvalsh(R)[..., -1]
+    return np.maximum(energy - (diag.sum(axis=-1) - r_max), 0.0)
+
+
+def symmetric_ergotropy_many(rho_h: np.ndarray) -> np.ndarray:
+    """:func:`symmetric_ergotropy` of every state of a stack of shape (T, N+1, N+1)."""
+    R = np.asarray(rho_h, dtype=complex)
+    levels = np.arange(R.shape[-1], dtype=float)
+    energy = np.real(np.diagonal(R, axis1=-2, axis2=-1)) @ levels
+    passive = np.linalg.eigvalsh(R)[..., ::-1] @ levels
+    return np.maximum(energy - passive, 0.0)

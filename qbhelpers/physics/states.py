@@ -11,7 +11,9 @@ import math
 import numpy as np
 from scipy.special import gammaln
 
-from .validation import CHARGERS
+
+#: The initial charger states the package knows.
+CHARGERS = ("fock", "coherent", "thermal")
 
 #: Default bound on the initial probability (and on the mean-photon share,
 #: relative to max(1, n̄)) left beyond the truncation.
