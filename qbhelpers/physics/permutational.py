@@ -19,8 +19,8 @@ one (2J+1)×(2J+1) matrix ρ_J acting on the ladder |J, M⟩, repeated on the d_
 degenerate copies of spin J (d_J = N!(2J+1)/((N/2+J+1)!(N/2−J)!)).  The memory
 and the cost grow as N³ instead of 4^N.  This is the structure of
 ``qutip.piqs`` (Shammah, Ahmed, Lambert, De Liberato, Nori, PRA 98, 063815
-(2018)), written again here in double precision and with the block layout
-below.
+(2018)), written again here in double precision (piqs's ``Dicke`` class
+computes its coefficients in single precision) and with the block layout below.
 
 Conventions of this module
 --------------------------
@@ -71,13 +71,24 @@ Two exact symmetries make the propagation cheap:
 * the coefficients are real and symmetric in M ↔ M', so the q < 0 entries are
   the complex conjugates of the q > 0 ones and only q ≥ 0 is propagated.
 
-Propagation uses :func:`scipy.sparse.linalg.expm_multiply` (Al-Mohy and
-Higham's truncated Taylor series with scaling, whose parameters are chosen
-for a backward error of the unit roundoff 2⁻⁵³) on the real and imaginary
-parts.  Cost: the generator has about 6 entries per row on ≈ N³/6 rows, and
-the number of products grows with ‖A‖₁·t ≈ (2γ_↓ + γ_φ) N t, so one storage
-time costs ~ N⁴ (γ t) floating-point operations when every coherence order is
-populated, ~ N³ (γ t) for a diagonal state.
+Propagation is Al-Mohy and Higham's truncated Taylor series with scaling
+(SIAM J. Sci. Comput. 33, 488 (2011), the algorithm behind
+``scipy.sparse.linalg.expm_multiply``), written out here so that its
+parameters come from the exact 1-norm of the shifted generator, computed once,
+instead of norm estimates of its powers redone at every output time (which
+took longer than the propagation itself).  Each sub-step has a backward error
+below the unit roundoff 2⁻⁵³; the tests agree with a dense ``expm`` of the 2^N
+master equation to ~1e-15.
+
+Cost.  The generator has at most 6 non-zeros per column on Σ_J (2J+1)² ≈ N³/6
+rows (about N²/4 rows per coherence order), and the number of products grows
+as ‖A − μ‖₁ t (μ the mean of the diagonal), of order (γ_↓ + γ_φ) N t
+(measured: 1.5 γ_↓ N t for decay alone, 0.5 γ_φ N t for dephasing alone).  A diagonal
+holder (Fock charger) costs ~ N³ γt operations, one with every coherence order
+populated ~ N⁴ γt.  Measured (one core, γ_↓ t = 1 with γ_φ t = 0.5, complex
+coherences): N = 64 in 0.03 s (diagonal) and 0.2 s (all orders), N = 128 in
+0.1 s and 2–4 s; see benchmarks/bench_storage.py.  A real state (a coherent
+charger with real α) is propagated in real arithmetic, about twice as fast.
 """
 from __future__ import annotations
 
@@ -138,10 +149,10 @@ def _check_times(name: str, times: Any) -> np.ndarray:
     return t
 
 
-def _check_hermitian_block(name: str, block: np.ndarray, scale: float) -> None:
-    """Refuse a block that is not Hermitian or not positive beyond ``STATE_TOLERANCE``."""
-    anti = float(np.max(np.abs(block - block.conj().T))) if block.size else 0.0
-    if anti > STATE_TOLERANCE * max(scale, 1.0):
+def _check_hermitian_block(name: str, block: np.ndarray) -> None:
+    """Refuse a block whose anti-Hermitian part exceeds ``STATE_TOLERANCE``."""
+    anti = float(np.max(np.abs(block - block.conj().T)))
+    if anti > STATE_TOLERANCE:
         raise ValueError(f"{name} is not Hermitian: max |A - A^dag| = {anti:.3g} "
                          f"(tolerance {STATE_TOLERANCE:g})")
 
@@ -184,13 +195,8 @@ def vector_length(n_qubits: int) -> int:
     return sum((j2 + 1) ** 2 for j2 in j2_values(n_qubits))
 
 
-def _log_degeneracy(n_qubits: int, j2: int) -> float:
-    """log d_J, exact to rounding for any size of d_J."""
-    return math.log(spin_degeneracy(n_qubits, j2))
-
-
 # --------------------------------------------------------------- the state
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PermutationInvariantState:
     """A state of N qubits invariant under their permutations, as total-spin blocks.
 
@@ -230,7 +236,7 @@ class PermutationInvariantState:
                                      f"(2J+1 = {j2 + 1}), got {block.shape}")
                 if not np.all(np.isfinite(block)):
                     raise ValueError(f"blocks[{j2}] contains NaN or inf")
-                _check_hermitian_block(f"blocks[{j2}]", block, 1.0)
+                _check_hermitian_block(f"blocks[{j2}]", block)
                 block = 0.5 * (block + block.conj().T)
             else:
                 block = np.zeros((j2 + 1, j2 + 1), dtype=complex)
@@ -394,8 +400,8 @@ def ergotropy_all_unitaries(state: PermutationInvariantState) -> float:
             room -= take
             if room == 0:
                 level += 1
-                if level > n:       # Σ_J (2J+1) d_J = 2^N: every state is placed
-                    break
+                if level > n and left > 0:      # Σ_J (2J+1) d_J = 2^N: cannot happen
+                    raise RuntimeError("more eigenvalues than the 2^N states")
                 room = math.comb(n, level)
     return max(state.energy - passive, 0.0)
 
@@ -555,8 +561,8 @@ def storage_states(state: Any, times: Sequence[float], *, gamma_decay: float = 0
     the input state unchanged.  Every input is checked before anything runs.
 
     Only the coherence orders q = k − k' ≥ 0 that are non-zero at t = 0 are
-    propagated (see the module docstring); each interval between output times
-    is one call of ``expm_multiply``.
+    propagated (see the module docstring), interval by interval between the
+    output times.
     """
     gd = _check_rate("gamma_decay", gamma_decay)
     gp = _check_rate("gamma_dephasing", gamma_dephasing)
@@ -607,7 +613,7 @@ def _mirror_index(n_qubits: int) -> np.ndarray:
 
 def store(state: Any, storage_time: float, *, gamma_decay: float = 0.0,
           gamma_dephasing: float = 0.0) -> PermutationInvariantState:
-    """The holder after a storage time ``storage_time`` (units of 1/g); see :func:`storage_states`."""
+    """The holder after storing for ``storage_time`` (units of 1/g); see :func:`storage_states`."""
     if isinstance(storage_time, bool) or not isinstance(storage_time, numbers.Real):
         raise TypeError(f"storage_time must be a real number >= 0 (units of 1/g), "
                         f"got {storage_time!r}")
@@ -615,7 +621,7 @@ def store(state: Any, storage_time: float, *, gamma_decay: float = 0.0,
                           gamma_decay=gamma_decay, gamma_dephasing=gamma_dephasing)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StorageTrajectory:
     """Stored figures on a grid of storage times (energies in ħω, times in 1/g).
 
