@@ -6,7 +6,8 @@ place it is written; parsed, not imported, so building the book does not
 depend on importing the package).  The build date is today's (UTC), or the
 date of ``SOURCE_DATE_EPOCH`` when that is set, for reproducible builds.
 ``html.extra_footer`` in ``_config.yml`` may use ``{version}`` and
-``{build_date}``.
+``{build_date}``; the pages may use the MyST substitutions ``{{ version }}``,
+``{{ build_date }}`` and ``{{ build_year }}``.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def _set_version(app, config) -> None:
     date = build_date().isoformat()
     config.version = config.release = version
     config.today = date
+    config.myst_substitutions = {**(config.myst_substitutions or {}), "version": version,
+                                 "build_date": date, "build_year": date[:4]}
     options = config.html_theme_options
     footer = options.get("extra_footer")
     if footer:
