@@ -37,6 +37,7 @@ TEX_PACKAGES := latexmk texlive-xetex texlive-latex-recommended texlive-latex-ex
     texlive-fonts-recommended fonts-freefont-otf
 PIP_TOOLS := pip-tools==7.6.2
 LOCK_FLAGS ?=
+LAB_ARGS ?=
 
 # Prefer the venv's own "python3" kernel over any kernel of the same name
 # in ~/.local/share/jupyter.
@@ -158,8 +159,11 @@ book-teacher: venv offline
 
 # JupyterLab on the chapters.  JUPYTER_PREFER_ENV_PATH (exported above) makes
 # the venv's own python3 kernel, with qbhelpers, the one notebooks run in.
+# LAB_ARGS passes options, e.g. `make lab LAB_ARGS="--no-browser --port 8890"`;
+# as root (a container) JupyterLab also needs --allow-root.
 lab: venv
-	$(BIN)/jupyter lab --ServerApp.root_dir=chapters
+	$(BIN)/jupyter lab --ServerApp.root_dir=chapters \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf _build _offline node_modules .pytest_cache
