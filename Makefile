@@ -31,10 +31,11 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # executable; then make does not try to install Debian's package.
 QB_CHROMIUM ?= /usr/bin/chromium
 export QB_CHROMIUM
-# The TeX the PDF needs (Debian packages; found by trying on a bare Debian:
-# see README "The PDF").
-TEX_PACKAGES := latexmk texlive-xetex texlive-latex-recommended texlive-latex-extra \
-    texlive-fonts-recommended fonts-freefont-otf
+# The TeX the PDF needs, as Debian packages (installed without their
+# recommendations; texlive-xetex brings texlive-latex-extra, -recommended and
+# -pictures).  Found by trying: without texlive-fonts-recommended XeLaTeX stops
+# (no pzdr font for the links); fonts-freefont-otf is Sphinx's XeLaTeX font.
+TEX_PACKAGES := latexmk texlive-xetex texlive-fonts-recommended fonts-freefont-otf
 PIP_TOOLS := pip-tools==7.6.2
 LOCK_FLAGS ?=
 LAB_ARGS ?=

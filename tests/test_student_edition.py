@@ -223,3 +223,58 @@ def test_student_notebook_runs_up_to_its_first_exercise(path, tmp_path, monkeypa
     code = [c for c in done.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code), "a cell did not run"
     assert not [o for c in code for o in c.outputs if o.get("output_type") == "error"]
+
+
+# ------------------------------------------------- HTML without solutions
+HIDDEN_BOOK_PAGE = """# A page
+
+```{exercise} One
+:label: ex-one
+
+EXERCISE-TEXT
+```
+
+```{solution-start} ex-one
+:class: dropdown
+```
+
+GATED-PROSE
+
+```python
+print("GATED-CODE")
+```
+
+```{solution-end}
+```
+
+```{solution} ex-one
+PLAIN-SOLUTION
+```
+
+AFTER-TEXT
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hide", [True, False])
+def test_hide_solutions_leaves_out_gated_solutions(tmp_path, hide):
+    """sphinx-exercise's hide_solutions, with _ext/hide_solutions.py (what
+    `make book-teacher` sets): every solution, gated or not, is left out and
+    the exercise stays; without it every solution is on the page."""
+    import subprocess
+    import sys
+
+    (tmp_path / "intro.md").write_text(HIDDEN_BOOK_PAGE)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (tmp_path / "_config.yml").write_text(
+        "title: T\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n"
+        f"sphinx:\n  local_extensions:\n    hide_solutions: {ROOT / '_ext'}\n"
+        f"  extra_extensions: [sphinx_exercise]\n  config:\n    hide_solutions: {str(hide).lower()}\n")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jb), "build", str(tmp_path), "-W", "-n"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    page = (tmp_path / "_build" / "html" / "intro.html").read_text()
+    assert "EXERCISE-TEXT" in page and "AFTER-TEXT" in page
+    for secret in ("GATED-PROSE", "GATED-CODE", "PLAIN-SOLUTION"):
+        assert (secret in page) is not hide, secret
