@@ -52,20 +52,6 @@ def version_in_source() -> str:
     return ast.literal_eval(assigns[0].value)
 
 
-# The package redesign (merged separately) makes `qbhelpers/__init__.py` take
-# its version from `_version.py` and import no plotting library (nor qutip,
-# which imports matplotlib.pyplot, or warns when it is missing).  Until that
-# is merged, the checks that need it are expected to fail; once it is, the
-# marker switches itself off (and a pass while it is on fails, strict=True).
-_PENDING = []
-if not re.search(r"^from \._version import __version__", INIT, re.M):
-    _PENDING.append("qbhelpers/__init__.py does not import __version__ from _version.py")
-if re.search(r"^from \. import .*\b(plotting|widgets)\b", INIT, re.M):
-    _PENDING.append("`import qbhelpers` still imports matplotlib (qbhelpers.plotting)")
-needs_package_redesign = pytest.mark.xfail(bool(_PENDING), strict=True,
-                                           reason="; ".join(_PENDING) or "n/a")
-
-
 def _lock() -> dict[str, str]:
     pins = {}
     for line in LOCK.read_text().splitlines():
@@ -85,11 +71,10 @@ def test_version_is_defined_once():
     assert "version" not in project and project["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {
         "attr": "qbhelpers._version.__version__"}
-    assert not re.search(r"^__version__\s*=", INIT, re.M) or _PENDING, \
+    assert not re.search(r"^__version__\s*=", INIT, re.M), \
         "qbhelpers/__init__.py must import the version, not write it again"
 
 
-@needs_package_redesign
 def test_package_reports_the_version():
     import qbhelpers
     assert qbhelpers.__version__ == version_in_source()
@@ -199,7 +184,6 @@ def _fresh_venv(path: Path) -> Path:
 
 
 @pytest.mark.slow
-@needs_package_redesign
 def test_pip_install_gives_a_working_package(tmp_path):
     """`pip install .` in a fresh venv, dependencies resolved by pip from what
     pyproject declares (constrained to the lock's versions): the package
