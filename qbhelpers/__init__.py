@@ -15,7 +15,7 @@ Public functions: :func:`charge`, :func:`first_max`, :func:`enhancement`,
 options: :mod:`qbhelpers.engines`.
 
 The package is layered, imports running one way: the verbs
-(:mod:`.battery`, :mod:`.cycle`) and studies (:mod:`.studies`) → setups and results
+(:mod:`.battery`, :mod:`.whole_cycle`) and studies (:mod:`.studies`) → setups and results
 (:mod:`.problem`) → engines (:mod:`.engines`) → physics (:mod:`.physics`).
 The reader-facing :mod:`.plotting` and :mod:`.widgets` load matplotlib and
 ipywidgets only when first used (``qbhelpers.plotting`` works after a plain
@@ -30,8 +30,9 @@ from . import engines, units
 from ._version import __version__
 from .battery import (charge, discharge, discharge_enhancement, discharge_trajectory,
                       enhancement, first_max)
-from .cycle import (Cycle, CycleDischargeTrace, StorageTrace, cycle, cycle_discharge_trace,
-                    cycle_enhancement, cycle_scan, cycle_storage_trace)
+from .whole_cycle import (CYCLE_FIGURES, Cycle, CycleDischargeTrace, StorageTrace, cycle,
+                          cycle_discharge_trace, cycle_enhancement, cycle_scan,
+                          cycle_storage_trace)
 from .engines import NoMaximumError
 from .physics.ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_energy,
                                 symmetric_ergotropy)
@@ -45,7 +46,7 @@ __all__ = [
     "charger_ergotropy", "ergotropy", "holder_ergotropy", "passive_energy",
     "symmetric_ergotropy", "photon_distribution", "required_n_cut", "Sweep", "first_max_grid",
     "engines", "units", "__version__",
-    "Cycle", "CycleDischargeTrace", "StorageTrace", "cycle", "cycle_discharge_trace",
+    "CYCLE_FIGURES", "Cycle", "CycleDischargeTrace", "StorageTrace", "cycle", "cycle_discharge_trace",
     "cycle_enhancement", "cycle_scan", "cycle_storage_trace",
 ]
 
