@@ -81,12 +81,19 @@ def first_max(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
 
 
 def _first_max(setup: Setup) -> FirstMax:
+    return _charge_to_first_max(setup)[0]
+
+
+def _charge_to_first_max(setup: Setup) -> tuple[FirstMax, np.ndarray]:
+    """The figures at the first maximum of charging ``setup``, and the holder
+    state there (Dicke basis)."""
     _check_not_empty(setup)
     r = setup.method.engine(setup).first_extremum("max")
     check_truncation(setup, r.top)
-    return FirstMax(setup=setup, tau=r.tau, energy=r.E_h, ergotropy=r.ergotropy,
-                    ergotropy_symmetric=symmetric_ergotropy(r.holder_state),
-                    power=r.E_h / r.tau, rate=2 * math.pi / r.tau, E_c=r.E_c, Q=r.Q)
+    fm = FirstMax(setup=setup, tau=r.tau, energy=r.E_h, ergotropy=r.ergotropy,
+                  ergotropy_symmetric=symmetric_ergotropy(r.holder_state),
+                  power=r.E_h / r.tau, rate=2 * math.pi / r.tau, E_c=r.E_c, Q=r.Q)
+    return fm, r.holder_state
 
 
 def enhancement(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *, g: float = 1.0,

@@ -93,8 +93,16 @@ class SectorLayout:
 
     @property
     def coherent(self) -> bool:
-        """Does the initial state fill sectors other than 0?"""
-        return self.holder is not None or self.setup.charger == "coherent"
+        """Does the initial state fill sectors other than 0?
+
+        Charging: only a coherent charger does.  Discharging (empty charger):
+        only a holder state with coherences ρ_h[k, k'], k ≠ k', does; a
+        diagonal one (a Fock or thermal charge, stored or not) leaves every
+        other sector exactly zero at all times, so they are not propagated."""
+        if self.holder is not None:
+            h = np.asarray(self.holder)
+            return bool(np.any(h[~np.eye(h.shape[0], dtype=bool)] != 0))
+        return self.setup.charger == "coherent"
 
     def offsets(self, which: str = "energy") -> range:
         """The sectors d an initial state fills and a run needs: ``"energy"``
