@@ -87,3 +87,23 @@ def test_numerical_range_is_enclosed(n_qubits, charger, kappa, n_th, d):
     # the old bounding rectangle was bigger: the stadium is round where it had corners
     corner = complex(-C - r, W + r)
     assert chebyshev._rho(complex((corner - ex.sigma) / ex.gamma)) > ex.rho
+
+
+@pytest.mark.parametrize("n_qubits,charger,kappa,n_th", [
+    (8, "thermal", 2.0, 0.0), (6, "coherent", 1.0, 0.0), (16, "fock", 4.0, 0.0),
+    (3, "thermal", 4.0, 0.3)])
+def test_rounding_cap_does_not_move_results(n_qubits, charger, kappa, n_th, monkeypatch):
+    """The cap on the worst-case amplification of rounding per step decides the
+    step length; a hundred times stricter cap (more, shorter steps) must give
+    the same numbers to far below the book's 1e-8."""
+    import qbhelpers as qb
+    default = qb.first_max(n_qubits, charger, kappa, n_th=n_th)
+    monkeypatch.setattr(chebyshev, "AMPLIFICATION", chebyshev.AMPLIFICATION / 100)
+    chebyshev._choose_expansion.cache_clear()
+    try:
+        strict = qb.first_max(n_qubits, charger, kappa, n_th=n_th)
+    finally:
+        chebyshev._choose_expansion.cache_clear()
+    assert strict.tau == pytest.approx(default.tau, rel=1e-10)
+    for f in ("energy", "ergotropy", "E_c", "Q"):
+        assert getattr(strict, f) == pytest.approx(getattr(default, f), rel=0, abs=1e-10), f
