@@ -1,0 +1,169 @@
+"""Verdicts on the paper's claims, from arrays of computed numbers (no physics here).
+
+A claim is split into sub-statements; each becomes a boolean array, ``True``
+where it holds on the grid of (N, κ) points (or on the steps between
+neighbouring points).  :func:`verdict` turns them into one of three words;
+the other functions say *where* a mask holds, in text, and judge "rises" and
+"falls" with a stated tolerance, so that a wobble in the third decimal is not
+read as a change of direction.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .tables import fmt_g
+
+HOLDS = "holds"
+PARTLY = "holds for these N and κ"
+FAILS = "does not hold"
+NOT_TESTED = "not tested"
+VERDICTS = (HOLDS, PARTLY, FAILS, NOT_TESTED)
+
+
+def verdict(*parts) -> str:
+    """One boolean array per sub-statement (``True`` where it holds):
+
+    - :data:`HOLDS` if every sub-statement holds everywhere;
+    - :data:`PARTLY` if every sub-statement holds somewhere but one fails somewhere;
+    - :data:`FAILS` if some sub-statement holds nowhere;
+    - :data:`NOT_TESTED` if a sub-statement has no point to be judged on.
+    """
+    if not parts:
+        raise ValueError("verdict needs at least one sub-statement")
+    masks = [np.asarray(p, dtype=bool) for p in parts]
+    if any(m.size == 0 for m in masks):
+        return NOT_TESTED
+    if all(m.all() for m in masks):
+        return HOLDS
+    if all(m.any() for m in masks):
+        return PARTLY
+    return FAILS
+
+
+def verdict_only(ok) -> str:
+    """A claim of the form "X only where Y", given ``ok = ~X | Y``: one
+    counterexample is enough for :data:`FAILS`."""
+    ok = np.asarray(ok, dtype=bool)
+    if ok.size == 0:
+        return NOT_TESTED
+    return HOLDS if ok.all() else FAILS
+
+
+def _check_tol(tol: float) -> float:
+    tol = float(tol)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite number >= 0 (a relative change), got {tol}")
+    return tol
+
+
+def relative_steps(values, axis: int = -1) -> np.ndarray:
+    """Relative change between neighbours along ``axis``:
+    (f[i+1] − f[i]) / max(|f[i]|, |f[i+1]|) (0 where both are 0)."""
+    v = np.asarray(values, dtype=float)
+    a = np.take(v, np.arange(v.shape[axis] - 1), axis=axis)
+    b = np.take(v, np.arange(1, v.shape[axis]), axis=axis)
+    scale = np.maximum(np.abs(a), np.abs(b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, (b - a) / np.where(scale > 0, scale, 1.0), 0.0)
+
+
+def rises(values, tol: float, axis: int = -1) -> np.ndarray:
+    """Per step along ``axis``: ``True`` unless the value falls by more than
+    ``tol`` (relative).  A change smaller than ``tol`` either way is a wobble,
+    not a fall."""
+    return relative_steps(values, axis) >= -_check_tol(tol)
+
+
+def falls(values, tol: float, axis: int = -1) -> np.ndarray:
+    """Per step along ``axis``: ``True`` unless the value rises by more than ``tol`` (relative)."""
+    return relative_steps(values, axis) <= _check_tol(tol)
+
+
+def gains_shrink(n_values: Sequence[int], values, tol: float) -> np.ndarray:
+    """Whether the gain per added qubit shrinks as N grows.
+
+    ``values`` has shape (len(n_values), ...); the gain per added qubit between
+    neighbouring N is (f[i+1] − f[i]) / (N[i+1] − N[i]) (the N need not be
+    evenly spaced).  Returns, per pair of neighbouring gains, ``True`` unless the
+    later gain exceeds the earlier one by more than ``tol`` times the larger of
+    the two."""
+    n = np.asarray(n_values, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if v.shape[0] != n.size:
+        raise ValueError(f"values must have len(n_values) = {n.size} rows, got {v.shape[0]}")
+    if np.any(np.diff(n) <= 0):
+        raise ValueError("n_values must be strictly increasing")
+    dn = np.diff(n).reshape((-1,) + (1,) * (v.ndim - 1))
+    gain = np.diff(v, axis=0) / dn
+    return falls(gain, tol, axis=0)
+
+
+def relative_spread(stack, axis: int = 0) -> np.ndarray:
+    """(max − min) / max|·| over ``axis`` (e.g. over the three chargers)."""
+    s = np.asarray(stack, dtype=float)
+    top = np.abs(s).max(axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(top > 0, (s.max(axis=axis) - s.min(axis=axis)) / np.where(top > 0, top, 1.0), 0.0)
+
+
+def runs_text(mask, values) -> str:
+    """Where a 1-D mask is ``True``, as runs of neighbouring grid values:
+    ``'0.1–0.3, 0.6'`` (``'none'`` if nowhere)."""
+    mask = np.asarray(mask, dtype=bool)
+    values = np.asarray(values)
+    if mask.shape != values.shape:
+        raise ValueError(f"mask and values must have the same shape, got {mask.shape} and {values.shape}")
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return "none"
+    runs, start = [], idx[0]
+    for a, b in zip(idx[:-1], idx[1:]):
+        if b != a + 1:
+            runs.append((start, a))
+            start = b
+    runs.append((start, idx[-1]))
+    return ", ".join(fmt_g(values[a]) if a == b else f"{fmt_g(values[a])}–{fmt_g(values[b])}"
+                     for a, b in runs)
+
+
+def steps_text(steps, values) -> str:
+    """Where a per-step mask (between neighbouring grid values) is ``True``, as
+    spans of grid values (``'0–0.3'``): the union of the steps' end points."""
+    steps = np.asarray(steps, dtype=bool)
+    values = np.asarray(values)
+    if steps.size != values.size - 1:
+        raise ValueError(f"steps must have len(values) - 1 = {values.size - 1} entries, got {steps.size}")
+    idx = np.flatnonzero(steps)
+    points = np.zeros(values.size, dtype=bool)
+    points[idx] = True
+    points[idx + 1] = True
+    return runs_text(points, values)
+
+
+def from_value(good, values):
+    """The smallest grid value from which a 1-D mask is ``True`` up to the end
+    of the grid (``None`` if it is not ``True`` at the end)."""
+    good = np.asarray(good, dtype=bool)
+    values = np.asarray(values)
+    if good.size == 0 or not good[-1]:
+        return None
+    bad = np.flatnonzero(~good)
+    return values[bad[-1] + 1] if bad.size else values[0]
+
+
+def smallest_reaching(n_values: Sequence[int], values, target: float):
+    """Per column of ``values`` (shape (len(n_values), ...)), the smallest N whose
+    value is at least ``target`` (``None`` where no N on the grid reaches it)."""
+    n = np.asarray(n_values)
+    v = np.asarray(values, dtype=float)
+    if v.shape[0] != n.size:
+        raise ValueError(f"values must have len(n_values) = {n.size} rows, got {v.shape[0]}")
+    order = np.argsort(n)
+    n, v = n[order], v[order]
+    ok = v >= target
+    first = np.argmax(ok, axis=0)
+    flat = [int(n[i]) if ok[i, j] else None for j, i in enumerate(np.ravel(first))] if v.ndim > 1 \
+        else (int(n[first]) if ok[first] else None)
+    return flat
