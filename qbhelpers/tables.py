@@ -17,6 +17,10 @@ import numpy as np
 #: What a table cell shows for a value that is not defined (NaN).
 UNDEFINED = "—"
 
+#: The chargers' names inside a sentence (figures and tables capitalise them all,
+#: see :data:`qbhelpers.plotting.CHARGER_NAMES`).
+CHARGER_WORDS = {"fock": "Fock", "coherent": "coherent", "thermal": "thermal"}
+
 
 def fmt(x: float, digits: int = 4) -> str:
     """``x`` with ``digits`` decimals; a value that rounds to zero has no sign,
