@@ -58,27 +58,31 @@ def _check_tol(tol: float) -> float:
     return tol
 
 
-def relative_steps(values, axis: int = -1) -> np.ndarray:
+def relative_steps(values, axis: int = -1, atol: float = 1e-9) -> np.ndarray:
     """Relative change between neighbours along ``axis``:
-    (f[i+1] − f[i]) / max(|f[i]|, |f[i+1]|) (0 where both are 0)."""
+    (f[i+1] − f[i]) / max(|f[i]|, |f[i+1]|), and 0 where both values are
+    smaller than ``atol`` in size (numerical zeros, e.g. an ergotropy of 1e-17,
+    have no direction)."""
     v = np.asarray(values, dtype=float)
     a = np.take(v, np.arange(v.shape[axis] - 1), axis=axis)
     b = np.take(v, np.arange(1, v.shape[axis]), axis=axis)
     scale = np.maximum(np.abs(a), np.abs(b))
+    big = scale > atol
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(scale > 0, (b - a) / np.where(scale > 0, scale, 1.0), 0.0)
+        return np.where(big, (b - a) / np.where(big, scale, 1.0), 0.0)
 
 
-def rises(values, tol: float, axis: int = -1) -> np.ndarray:
+def rises(values, tol: float, axis: int = -1, atol: float = 1e-9) -> np.ndarray:
     """Per step along ``axis``: ``True`` unless the value falls by more than
     ``tol`` (relative).  A change smaller than ``tol`` either way is a wobble,
-    not a fall."""
-    return relative_steps(values, axis) >= -_check_tol(tol)
+    not a fall; values below ``atol`` in size count as zero."""
+    return relative_steps(values, axis, atol) >= -_check_tol(tol)
 
 
-def falls(values, tol: float, axis: int = -1) -> np.ndarray:
-    """Per step along ``axis``: ``True`` unless the value rises by more than ``tol`` (relative)."""
-    return relative_steps(values, axis) <= _check_tol(tol)
+def falls(values, tol: float, axis: int = -1, atol: float = 1e-9) -> np.ndarray:
+    """Per step along ``axis``: ``True`` unless the value rises by more than
+    ``tol`` (relative); values below ``atol`` in size count as zero."""
+    return relative_steps(values, axis, atol) <= _check_tol(tol)
 
 
 def gains_shrink(n_values: Sequence[int], values, tol: float) -> np.ndarray:
@@ -154,16 +158,19 @@ def from_value(good, values):
 
 
 def smallest_reaching(n_values: Sequence[int], values, target: float):
-    """Per column of ``values`` (shape (len(n_values), ...)), the smallest N whose
-    value is at least ``target`` (``None`` where no N on the grid reaches it)."""
+    """The smallest N whose value is at least ``target``.
+
+    ``values`` has shape (len(n_values),) or (len(n_values), m); the result is
+    an int (or ``None`` if no N on the grid reaches the target), or a list of
+    m such entries, one per column."""
     n = np.asarray(n_values)
     v = np.asarray(values, dtype=float)
-    if v.shape[0] != n.size:
-        raise ValueError(f"values must have len(n_values) = {n.size} rows, got {v.shape[0]}")
-    order = np.argsort(n)
+    if v.ndim not in (1, 2) or v.shape[0] != n.size:
+        raise ValueError(f"values must have shape (len(n_values),) or (len(n_values), m) with "
+                         f"len(n_values) = {n.size}, got {v.shape}")
+    order = np.argsort(n, kind="stable")
     n, v = n[order], v[order]
     ok = v >= target
-    first = np.argmax(ok, axis=0)
-    flat = [int(n[i]) if ok[i, j] else None for j, i in enumerate(np.ravel(first))] if v.ndim > 1 \
-        else (int(n[first]) if ok[first] else None)
-    return flat
+    if v.ndim == 1:
+        return int(n[np.argmax(ok)]) if ok.any() else None
+    return [int(n[np.argmax(ok[:, j])]) if ok[:, j].any() else None for j in range(v.shape[1])]
