@@ -180,11 +180,12 @@ def new_axes(nrows: int = 1, ncols: int = 1, **kw):
 
 
 def package_version() -> str:
-    """The version of qbhelpers that computed a result (written into CSV headers)."""
-    try:
-        from ._version import __version__  # type: ignore[import-not-found]
-    except ImportError:
-        from . import __version__
+    """The version of qbhelpers that computed a result (written into CSV headers).
+
+    Read from the package itself, ``qbhelpers.__version__``, wherever the
+    package defines it (the one place the version lives), so a CSV file
+    always names the code that was actually imported."""
+    from . import __version__
     return str(__version__)
 
 
@@ -213,9 +214,9 @@ def save_figure_data(name: str, folder: str = "data", *,
 
     The file starts with comment lines (``#``): the figure's name, the
     qbhelpers version that computed it, the parameters and the units; then a
-    header row and the data (floats with 10 significant digits).  Read it with
-    ``numpy.genfromtxt(path, delimiter=",", names=True, comments="#", dtype=None)``
-    or any CSV reader that skips ``#`` lines.
+    header row and the data (floats with 10 significant digits).  Read it back
+    with :func:`read_figure_data`, ``pandas.read_csv(path, comment="#")``, or
+    any CSV reader told to skip lines that start with ``#``.
 
     Returns the path written, relative to the notebook's folder.
     """
@@ -242,6 +243,30 @@ def save_figure_data(name: str, folder: str = "data", *,
         for row in zip(*arrays.values()):
             w.writerow([f"{x:.10g}" if isinstance(x, (float, np.floating)) else x for x in row])
     return path
+
+
+def read_figure_data(path: str) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Read a file written by :func:`save_figure_data`.
+
+    Returns ``(columns, header)``: the columns by name (numbers as float
+    arrays, anything else as string arrays) and the comment lines without
+    their ``#``.
+    """
+    with open(path, newline="") as fh:
+        lines = fh.read().splitlines()
+    header = [ln[1:].strip() for ln in lines if ln.startswith("#")]
+    rows = list(csv.reader(ln for ln in lines if not ln.startswith("#")))
+    if not rows:
+        raise ValueError(f"{path} holds no header row")
+    names, data = rows[0], rows[1:]
+    columns: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        values = [r[i] for r in data]
+        try:
+            columns[name] = np.array([float(v) for v in values])
+        except ValueError:
+            columns[name] = np.array(values)
+    return columns, header
 
 
 def grid_columns(n_values: Sequence[int], kappas_over_omega_r: Sequence[float],

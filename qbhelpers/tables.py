@@ -78,7 +78,7 @@ def fmt_list(values: Iterable[float], digits: int = 2, last: str = "and") -> str
 def int_list(values: Iterable[int]) -> str:
     """Integers, with runs of three or more consecutive ones written ``a–b``:
     ``int_list([1, 2, 3, 4, 6, 8]) == '1–4, 6, 8'``."""
-    vals = sorted(int(v) for v in values)
+    vals = sorted({int(v) for v in values})
     if not vals:
         return "none"
     parts, start, prev = [], vals[0], vals[0]
