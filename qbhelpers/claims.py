@@ -15,6 +15,26 @@ import numpy as np
 
 from .tables import fmt_g
 
+#: The paper's claims as the book checks them: key -> (the statement, short; where the paper makes it).
+#: Claims 2-6 are made for the Fock charger (the paper's Fig. 4); 7 and 8 compare the chargers.
+PAPER_CLAIMS: dict[str, tuple[str, str]] = {
+    "1": (r"$E_h + E_c + Q = N$", "Sec. IV, Fig. 3"),
+    "2": (r"$\Gamma_E < 1$ at $\kappa = 0$, rises with $\kappa$", "Sec. III–IV, Fig. 4a"),
+    "3": (r"$\Gamma_\Omega > 1$, falls with $\kappa$", "Sec. III–IV, Fig. 4a"),
+    "4": (r"$\Gamma_P > 1$, rises with $\kappa$", "Sec. IV, Fig. 4a"),
+    "5": (r"$\bar E^\#, \bar{\mathcal E}^\#, \bar P^\#$ fall, $\bar\Omega^\#$ rises", "Sec. IV, Fig. 4b"),
+    "6a": (r"per-qubit figures rise with $N$", "Sec. IV, Fig. 4b"),
+    "6b": (r"gains shrink with $N$", "Sec. IV, Fig. 4b"),
+    "6c": (r"… and more as $\kappa$ grows", "Sec. IV, Fig. 4b"),
+    "6d": (r"meaningful only up to $\kappa \approx 4g$", "Sec. IV–V"),
+    "7a": (r"coherent leaves the most ergotropy ($\kappa > 0$)", "Sec. IV, Figs. 5, 9"),
+    "7b": (r"Fock best only near $\kappa = 0$", "Sec. IV, Fig. 5"),
+    "7c": (r"… and only for small $N$", "Sec. IV, Fig. 5"),
+    "8a": ("performances alike", "App. C, Fig. 6"),
+    "8b": ("enhancements alike", "App. C, Fig. 7"),
+    "8c": ("… except the ergotropy", "App. C, Fig. 7"),
+}
+
 HOLDS = "holds"
 PARTLY = "holds for these N and κ"
 FAILS = "does not hold"

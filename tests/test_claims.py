@@ -98,3 +98,12 @@ def test_smallest_reaching():
     assert C.smallest_reaching(n, values[:, 1], 1.0) is None
     with pytest.raises(ValueError, match="shape"):
         C.smallest_reaching(n, np.zeros((4, 2, 2)), 0.5)
+
+
+def test_paper_claims_catalogue():
+    keys = list(C.PAPER_CLAIMS)
+    assert keys == ["1", "2", "3", "4", "5", "6a", "6b", "6c", "6d", "7a", "7b", "7c", "8a", "8b", "8c"]
+    for statement, where in C.PAPER_CLAIMS.values():
+        assert statement and where
+        assert statement.count("$") % 2 == 0, f"unbalanced math in {statement!r}"
+        assert where.startswith(("Sec.", "App.")), where
