@@ -35,12 +35,13 @@ ENERGY_COLORS = {q: QUANTITY_COLORS[q] for q in ("E_h", "ergotropy", "E_c", "Q")
 #: The collective enhancements, in the order of :func:`plot_enhancement`'s panels.
 ENHANCEMENT_FIGURES = tuple((f, GAMMA_LABELS[f]) for f in ("energy", "ergotropy", "power", "rate"))
 
-#: Labels of the explorers' controls (HTML: the widget shows them typeset).
+#: Labels of the explorers' controls, in TeX between \\( and \\): Jupyter and the
+#: book's pages typeset them with MathJax (no raw "κ/Ω_R" underscore).
 CONTROL_LABELS = {
-    "n_qubits": "<i>N</i>",
-    "kappa_over_omega_r": "<i>κ</i>/<i>Ω</i><sub>R</sub>",
+    "n_qubits": r"\(N\)",
+    "kappa_over_omega_r": r"\(\kappa/\Omega_R\)",
     "charger": "charger",
-    "max_n": "largest <i>N</i>",
+    "max_n": r"largest \(N\)",
 }
 
 
@@ -98,7 +99,7 @@ def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: 
     ax.set_ylabel(LABELS["energy"])
     ax.set_title(rf"$N={traj.n_qubits}$, $\kappa/\Omega_R={kappa_over_omega_r:g}$, "
                  f"{CHARGER_NAMES[traj.charger]} charger")
-    ax.legend(loc="center right")
+    ax.legend(loc="best")
     return ax.figure
 
 
@@ -141,7 +142,7 @@ def _explorer(draw: Callable[..., Figure], **controls: Any) -> Any:
 
 def _described(control: str) -> dict[str, Any]:
     """The keywords that give a control its typeset label."""
-    return {"description": CONTROL_LABELS[control], "description_allow_html": True}
+    return {"description": CONTROL_LABELS[control]}
 
 
 def charging_explorer() -> Any:
