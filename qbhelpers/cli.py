@@ -437,7 +437,13 @@ def cmd_sweep(args) -> int:
               + ("; the points finished so far are in the cache, a rerun skips them"
                  if kwargs["cache"] else ""), file=sys.stderr)
         return 130
-    result.to_csv(args.out)
+    try:
+        result.to_csv(args.out)
+    except OSError as exc:  # checked before computing, but the disk may fill up meanwhile
+        print(f"error: could not write {args.out} ({exc.strerror or exc})"
+              + ("; the points computed are in the cache: rerun to write them"
+                 if kwargs["cache"] else ""), file=sys.stderr)
+        return 1
     rows = len(result.chargers) * len(result.versions) * len(result.n_values) * len(result.kappas)
     print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
     if result.complete:

@@ -97,3 +97,17 @@ def test_help_documents_the_new_options():
     for option in ("--workers W", "--scheduler ADDRESS", "=== command 'cache' ===",
                    "{info,clear}", "status 'failed: <error>'", "XDG_CACHE_HOME"):
         assert option in text, option
+
+
+def test_a_csv_that_cannot_be_written_after_computing_is_an_error_not_a_traceback(
+        cache_dir, tmp_path, monkeypatch, capsys):
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sweep_module.Sweep, "to_csv", disk_full)
+    code = cli.main(SWEEP + ["--quiet", "--out", str(tmp_path / "r.csv")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "could not write" in err and "No space left on device" in err
+    assert "the points computed are in the cache: rerun to write them" in err
+    assert cache.info().entries == 1  # N = 1 at one κ: collective and parallel share it
