@@ -10,10 +10,11 @@ version), from an empty disk cache, computed side by side in one run:
     dask W       a distributed.LocalCluster of W worker processes, one thread
                  each, through Client.get_executor()
 
-for W = 1 and 2.  Each configuration runs in a fresh Python process, which
-first loads the package and numba's compiled kernels (a tiny first maximum),
-then starts its workers and waits until every worker has done the same
-("start-up"), then runs the sweep ("sweep").  Every worker gets its share of
+for W = 1 and 2, in several rounds taken in turn (the fastest round of each
+configuration is reported, every round listed).  Each configuration runs in
+a fresh Python process, which first loads the package and numba's compiled
+kernels (a tiny first maximum), then starts its workers and waits until
+every worker has done the same ("start-up"), then runs the sweep ("sweep").  Every worker gets its share of
 the cores for numba's threads (2 cores: 2 threads with one worker, 1 with
 two).  The results of every configuration are compared with the serial ones.
 
@@ -21,7 +22,9 @@ Part 2, per-point costs.  One first maximum (collective, κ = g, i.e.
 κ/Ω_R = 0.5) for each charger at N = 8, 32, 64, 128, each in a fresh
 process after the same warm-up: wall time and peak resident memory.
 
-    python benchmarks/bench_sweep.py            # both parts (~30 min on 2 cores)
+    python benchmarks/bench_sweep.py            # both parts (~1 h on 2 cores; N = 128
+                                                # of the coherent and thermal chargers
+                                                # dominates)
     python benchmarks/bench_sweep.py --quick    # part 2 up to N = 32 only
     python benchmarks/bench_sweep.py --repeat 5 # rounds of part 1 (default 3)
 
