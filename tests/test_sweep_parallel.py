@@ -24,7 +24,6 @@ import numpy as np
 import pytest
 
 import qbhelpers as qb
-import qbhelpers.studies.cache as cache
 import qbhelpers.studies.executors as executors
 import qbhelpers.studies.sweep as sweep_module
 from qbhelpers import cli
