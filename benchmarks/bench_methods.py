@@ -18,10 +18,10 @@ For every ``blocks`` run it also reports how far the engine is from its limits:
   (sector 0 alone for Fock and thermal chargers; every d ≤ N for coherent
   ones): the fewest applications any polynomial method needs to follow the
   Hamiltonian dynamics to τ̄;
-* bandwidth: the bytes the kernels stream (counted by the engine: 24 per
-  active entry and application when two terms share a pass, 24 to 40 for a
-  single term) per second of the whole run, against a streaming kernel with
-  the single-term access pattern (32 bytes per entry and term on average)
+* bandwidth: the bytes the kernel streams (counted by the engine: 32 per
+  active entry and application on average, two arrays read and one written
+  per term and the running sum read and written every other term) per second
+  of the whole run, against a streaming kernel with the same access pattern
   measured at the start of the same run.
 
     python benchmarks/bench_methods.py            # full run (~40 min on 2 cores)

@@ -147,34 +147,3 @@ def test_bessel_tables():
         n = int(1.5 * x) + 60
         ref = _miller_longdouble(x, n).astype(float)
         assert np.abs(chebyshev.bessel_table(np.array([x]), n, False)[0] - ref).max() < 3e-15
-
-
-@pytest.mark.parametrize("n_qubits,charger,d", [(3, "thermal", 0), (4, "coherent", 2),
-                                               (5, "fock", 0)])
-def test_two_terms_in_one_pass_equal_two_single_terms(n_qubits, charger, d):
-    """recurrence2 (two series terms per sweep, zero temperature) gives what two
-    calls of recurrence give, terms and running sum alike."""
-    mean = 2.0 if charger == "thermal" else float(n_qubits)
-    n_cut = states.choose_n_cut(charger, mean, n_qubits, 0.0, None)
-    sec = sectors.make_sector(d, n_cut, n_qubits, n_cut, 1.0)
-    prop = chebyshev.SectorPropagator(sec, 1.3, 0.0, n_cut, n_qubits)
-    rng = np.random.default_rng(3)
-    nb, m, _ = sec.shape
-    valid = (sec.n_row >= 0)[:, :, None] & (sec.n_col >= 0)[:, None, :]
-    S0 = np.zeros((nb, m, m + 2))
-    S0[:, :, 1:m + 1] = rng.standard_normal((nb, m, m)) * valid
-    S1 = np.zeros_like(S0)
-    S1[:, :, 1:m + 1] = rng.standard_normal((nb, m, m)) * valid
-    acc0 = rng.standard_normal(S0.shape) * 0
-    ex = prop.exp
-    args = (*prop._coef, 0, nb - 1, prop.lo_r, prop.hi_r, prop.hi_c, ex.sigma, 1.0 / ex.c)
-    # two single terms: S2 = 2X S1 - S0 (into the S0 buffer), S3 = 2X S2 - S1
-    A, B, acc = S0.copy(), S1.copy(), acc0.copy()
-    chebyshev.recurrence(B, A, acc, 0.0, 0.0, False, 2.0, 1.0, *args)   # A = S2
-    chebyshev.recurrence(A, B, acc, 0.3, 0.7, True, 2.0, 1.0, *args)    # B = S3, acc += .3 S2 + .7 S3
-    A2, B2, acc2 = S0.copy(), S1.copy(), acc0.copy()
-    chebyshev.recurrence2(A2, B2, acc2, 0.3, 0.7, 1.0, *args)
-    scale = np.abs(B).max()
-    np.testing.assert_allclose(A2, A, rtol=0, atol=1e-13 * scale)
-    np.testing.assert_allclose(B2, B, rtol=0, atol=1e-13 * scale)
-    np.testing.assert_allclose(acc2, acc, rtol=0, atol=1e-13 * scale)

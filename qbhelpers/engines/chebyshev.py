@@ -135,31 +135,6 @@ def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, d
                jmp_r, jp, gin_r, gp, lo_r, hi_r, hi_c, sigma)
 
 
-@numba.njit(cache=True, fastmath=True)
-def recurrence2(A, B, acc, a1, a2, sign, c_row, cp, dec_r, dp, jmp_r, jp, gin_r, gp, lo, hi,
-                lo_r, hi_r, hi_c, sigma, cinv):
-    """Two terms of the series in one pass over memory (zero-temperature bath).
-
-    On entry A = S_{m−1}, B = S_m; on exit A = S_{m+1}, B = S_{m+2} and
-    acc += a1·S_{m+1} + a2·S_{m+2}.  Without a warm bath block b receives
-    only from block b+1 (photon loss), so a sweep from the top block down can
-    compute S_{m+1} of block b and, right after, S_{m+2} of block b+1, whose
-    inputs (S_{m+1} of blocks b+1 and b+2) were computed just before and are
-    still in cache: each array is read and written once per two terms, 24
-    bytes per entry and term instead of 32 (see :func:`recurrence` for the
-    layout)."""
-    f = 2.0 * cinv
-    for b in range(hi, lo - 1, -1):
-        # S_{m+1} of block b (reads S_m of blocks b, b+1, still intact in B)
-        _block(B, A, acc, b, 0.0, 0.0, False, f, sign, c_row, cp, dec_r, dp, jmp_r, jp,
-               gin_r, gp, lo_r, hi_r, hi_c, sigma)
-        if b + 1 <= hi:  # S_{m+2} of block b+1, then the sum
-            _block(A, B, acc, b + 1, a1, a2, True, f, sign, c_row, cp, dec_r, dp, jmp_r, jp,
-                   gin_r, gp, lo_r, hi_r, hi_c, sigma)
-    _block(A, B, acc, lo, a1, a2, True, f, sign, c_row, cp, dec_r, dp, jmp_r, jp, gin_r, gp,
-           lo_r, hi_r, hi_c, sigma)
-
-
 @numba.njit(cache=True)
 def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi):
     """Linear functionals of a (gauge-transformed, real, padded) sector array,
@@ -712,33 +687,16 @@ class SectorPropagator:
         sign = 1.0 if ex.imaginary_foci else -1.0
         cinv = 1.0 / ex.c
         streamed = 0  # bytes per active entry, from the arrays' reads and writes
-        k = 1
-        while k < n:
-            if k == 1 or self.n_th > 0 or k + 1 == n:
-                two = 1.0 if k == 1 else 2.0
-                recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *self._coef,
-                           self.lo, self.hi, self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv)
-                streamed += 40 if k % 2 == 0 else 24
-                T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
-                fun[k] = self.functionals(T)
-                if k % 2 == 1 and k + 1 == n:  # the last term was not yet added
-                    acc[act] += a[k] * T[act]
-                    streamed += 24
-                k += 1
-            elif k % 2 == 1:  # S_k and S_{k+1} in one pass, summed in it
-                recurrence2(Tprev, T, acc, a[k], a[k + 1], sign, *self._coef, self.lo, self.hi,
-                            self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv)
-                streamed += 48
-                fun[k] = self.functionals(Tprev)
-                fun[k + 1] = self.functionals(T)
-                k += 2
-            else:  # pair the odd terms: S_k alone (it adds S_{k-1} and S_k)
-                recurrence(T, Tprev, acc, a[k - 1], a[k], True, 2.0, sign, *self._coef,
-                           self.lo, self.hi, self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv)
-                streamed += 40
-                T, Tprev = Tprev, T
-                fun[k] = self.functionals(T)
-                k += 1
+        for k in range(1, n):
+            two = 1.0 if k == 1 else 2.0
+            recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *self._coef,
+                       self.lo, self.hi, self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv)
+            streamed += 40 if k % 2 == 0 else 24
+            T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
+            fun[k] = self.functionals(T)
+        if (n - 1) % 2 == 1:  # the last term was not yet added
+            acc[act] += a[n - 1] * T[act]
+            streamed += 24
         self.applications += n - 1
         self.entry_applications += (n - 1) * self._active_entries
         self.bytes_streamed += streamed * self._active_entries
