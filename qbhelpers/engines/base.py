@@ -247,10 +247,23 @@ def time_scale(setup: Setup, excitations: float) -> float:
     return math.pi / (2 * setup.g * math.sqrt(setup.n_qubits * n_eff))
 
 
-def noise_floor(setup: Setup, excitations: float) -> float:
-    """|dE_h/dt| below which a sign change is rounding, not an extremum: E_h
-    that saturates (warm bath, strong damping) must not yield a spurious τ̄."""
-    return 1e-9 * max(excitations + setup.n_th, 1.0) / time_scale(setup, excitations)
+#: Relative size of the noise floor: a change of dE_h/dt smaller than this
+#: fraction of the signal (see :func:`noise_floor`) is taken for rounding.
+RELATIVE_FLOOR = 1e-9
+
+
+def noise_floor(setup: Setup, excitations: float, signal: float) -> float:
+    """|dE_h/dt| below which a sign change is rounding, not an extremum.
+
+    ``signal`` is the largest change of E_h from its initial value seen so
+    far (ħω); the floor is RELATIVE_FLOOR × signal per time scale
+    (:func:`time_scale`).  Judged relative to the signal, a clean maximum of
+    any height is found (at κ = 10⁶g the first maximum of one qubit is
+    ~1e-12 ħω high and falls at ~1e-18 ħω·g afterwards, far above the
+    engines' rounding, which is relative within each excitation block), while
+    an E_h that only saturates (warm bath, strong damping) does not yield a
+    spurious τ̄ from the rounding noise in its tail."""
+    return RELATIVE_FLOOR * signal / time_scale(setup, excitations)
 
 
 def no_extremum(setup: Setup, t_max: float, kind: str) -> NoMaximumError:
@@ -276,25 +289,34 @@ def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: floa
     """
     sign = 1.0 if kind == "max" else -1.0
     scale = time_scale(setup, excitations)
-    floor = noise_floor(setup, excitations)
     t_max = SEARCH_WINDOW * scale
     lo = 0.0  # last instant where E_h still rises (for "max"); E_h starts at rest
     since_lo: list[Chunk] = []  # the chunks from the one holding lo to the current one
     quiet_from = None
     top = 0.0
+    e_start = None  # E_h(0)
+    signal = 0.0  # largest |E_h(t) - E_h(0)| seen
     for chunk in chunks:
         if chunk.t0 >= t_max:
             break
+        if e_start is None:
+            e_start = chunk.measure(chunk.t0).E_h
         since_lo.append(chunk)
         top = max(top, chunk.top)
+        # the signal is measured at the chunk's end, so that the floor used on
+        # its samples is never larger than the one the chunk itself justifies
+        signal = max(signal, abs(chunk.measure(chunk.t1).E_h - e_start))
+        floor = noise_floor(setup, excitations, signal)
         de = sign * np.asarray(chunk.sample_dE, dtype=float)
         for t, d in zip(chunk.sample_times, de):
             if d < -floor:
                 tau = _refine(since_lo, lo, float(t), sign)
+                if tau is None:
+                    raise no_extremum(setup, float(t), kind)
                 return tau, chunk_holding(since_lo, tau), top
             if d > 0:
                 lo, since_lo = float(t), [chunk]
-            if abs(d) < floor:
+            if abs(d) <= floor:
                 quiet_from = t if quiet_from is None else quiet_from
                 if t - quiet_from > QUIET_WINDOW * scale:
                     raise no_extremum(setup, float(t), kind)
@@ -303,10 +325,11 @@ def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: floa
     raise no_extremum(setup, t_max, kind)
 
 
-def _refine(chunks: list[Chunk], lo: float, hi: float, sign: float) -> float:
+def _refine(chunks: list[Chunk], lo: float, hi: float, sign: float) -> float | None:
     """The root of dE_h/dt in [lo, hi], evaluated on whichever chunk holds the
-    instant.  If the rise ended in rounding noise (dE_h/dt ≤ 0 already at lo),
-    lo itself is the extremum."""
+    instant.  If the rise ended in rounding noise (dE_h/dt ≤ 0 already at
+    lo > 0), lo itself is the extremum.  From lo = 0 (E_h at rest) the start
+    of the rise is looked for at hi/2, hi/4, …; None if E_h never rises."""
     def dE(t: float) -> float:
         for c in reversed(chunks):
             if t >= c.t0:
@@ -314,7 +337,17 @@ def _refine(chunks: list[Chunk], lo: float, hi: float, sign: float) -> float:
         return sign * chunks[0].derivative(t)
 
     if dE(lo) <= 0:
-        return lo
+        if lo > 0.0:
+            return lo
+        # lo = 0, where E_h starts at rest (dE_h/dt = 0): the rise may be far
+        # shorter than the sample spacing (strong damping); find where it is
+        for k in range(1, 80):
+            t = hi * 0.5 ** k
+            if dE(t) > 0:
+                lo = t
+                break
+        else:
+            return None
     return float(brentq(dE, lo, hi, xtol=1e-15 * max(hi, 1e-300), rtol=1e-14, maxiter=200))
 
 
