@@ -118,6 +118,22 @@ class Extremum:
     holder_state: np.ndarray = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """What a run will cost, estimated before it starts (see :mod:`.cost`).
+
+    ``memory``: peak memory (bytes) of the engine's states and operators;
+    ``work``: the engine's unit of work, ``work_unit`` (generator
+    applications, right-hand-side evaluations); ``seconds``: expected
+    duration on a machine like the project's 2-core one (a guide, good to a
+    factor of about 3)."""
+
+    memory: float
+    work: float
+    seconds: float
+    work_unit: str = "generator applications"
+
+
 class NoMaximumError(ValueError):
     """E_h(t) has no local maximum (or minimum) in the searched window."""
 
@@ -170,6 +186,17 @@ class Method(ABC):
     def engine(self, setup: Setup, holder: np.ndarray | None = None) -> "Engine":
         """The engine for ``setup``: charging, or discharging ``holder`` (a
         Dicke-basis holder state) into an empty charger."""
+
+    @abstractmethod
+    def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
+                 with_charger: bool = False) -> Estimate:
+        """Memory and work of a run from t = 0 to ``t_end`` (1/g) for
+        ``setup`` (discharging when a ``holder`` is given, any holder state:
+        only its presence matters), following every sector its holder
+        states need (and the charger's, with ``with_charger``).  Computed
+        from sizes and spectral bounds, without building the engine: it is
+        how the public functions refuse a run that would not fit in memory or
+        in the work limit before it starts."""
 
     @abstractmethod
     def state_size(self, setup: Setup) -> int:

@@ -36,8 +36,9 @@ from scipy.linalg import eigvalsh_tridiagonal
 from scipy.special import ive, jv
 
 from ..physics.ergotropy import holder_ergotropy
-from .base import (Chunk, Engine, Measurement, Method, Samples, Setup, samples_from_states,
-                   time_scale)
+from .base import (Chunk, Engine, Estimate, Measurement, Method, Samples, Setup,
+                   samples_from_states, time_scale)
+from .cost import chebyshev_estimate
 from .sectors import Sector, SectorLayout, place_band, sector_state_size
 
 #: Bound on Σ_m m |a_m| ρ^m, the amplification of rounding by one step.
@@ -548,6 +549,10 @@ class Chebyshev(Method):
 
     def engine(self, setup: Setup, holder: np.ndarray | None = None) -> "ChebyshevEngine":
         return ChebyshevEngine(setup, holder)
+
+    def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
+                 with_charger: bool = False) -> Estimate:
+        return chebyshev_estimate(setup, t_end, holder, with_charger)
 
     def state_size(self, setup: Setup) -> int:
         return sector_state_size(setup)

@@ -24,7 +24,8 @@ import numpy as np
 from scipy.integrate import DOP853
 
 from ..validation import check_tolerance
-from .base import Method, Setup
+from .base import Estimate, Method, Setup
+from .cost import runge_kutta_estimate
 from .sectors import SectorLayout, sector_state_size
 from .stepping import SteppingEngine
 
@@ -49,6 +50,10 @@ class RungeKutta(Method):
 
     def engine(self, setup: Setup, holder: np.ndarray | None = None) -> "RungeKuttaEngine":
         return RungeKuttaEngine(setup, holder, self.rtol, self.atol)
+
+    def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
+                 with_charger: bool = False) -> Estimate:
+        return runge_kutta_estimate(setup, t_end, holder, with_charger)
 
     def state_size(self, setup: Setup) -> int:
         return sector_state_size(setup)
@@ -107,7 +112,7 @@ class RungeKuttaEngine(SteppingEngine):
         if solver.status == "failed":
             raise RuntimeError(f"the ODE solver failed: {msg}")
 
-    def evolve(self, state, t0: float, times) -> Iterator[tuple[dict, float]]:
+    def evolve(self, state, t0: float, times, heat: bool = True) -> Iterator[tuple[dict, float]]:
         """(state, Q − Q(t0)) at each of ``times``.  The solver stops exactly at
         every output time (no dense-output interpolation, whose error the
         tolerances do not control), keeping its step size from one to the next."""
