@@ -44,9 +44,9 @@ def check_n_qubits(n_qubits: Any, method: str, limit: int) -> int:
 
 
 def check_real(name: str, value: Any, *, positive: bool = False,
-               maximum: float | None = None, minimum_positive: float | None = None) -> float:
+               maximum: float | None = None) -> float:
     """A finite real number, non-negative (or strictly positive), at most
-    ``maximum`` and, when positive, at least ``minimum_positive`` if given."""
+    ``maximum`` if given."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     v = float(value)
@@ -58,8 +58,6 @@ def check_real(name: str, value: Any, *, positive: bool = False,
         raise ValueError(f"{name} must be >= 0, got {v}")
     if maximum is not None and v > maximum:
         raise ValueError(f"{name} must be at most {maximum:g}, got {v:g}")
-    if minimum_positive is not None and 0 < v < minimum_positive:
-        raise ValueError(f"{name} must be 0 or at least {minimum_positive:g}, got {v:g}")
     return v
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterable, Iterator
+from typing import Callable, ClassVar, Iterable, Iterator
 
 import numpy as np
 from scipy.optimize import brentq
@@ -138,6 +138,12 @@ class NoMaximumError(ValueError):
     """E_h(t) has no local maximum (or minimum) in the searched window."""
 
 
+class CostLimitError(ValueError):
+    """A run would exceed (or, while searching, has reached) the memory or
+    work limit (see :mod:`qbhelpers.problem`); the message names the
+    parameters that set its cost and what to change."""
+
+
 # ----------------------------------------------------------------- chunks
 class Chunk(ABC):
     """A piece [t0, t1] of a run in which the observables can be evaluated at
@@ -213,6 +219,9 @@ class Engine(ABC):
     def __init__(self, setup: Setup, holder: np.ndarray | None = None):
         self.setup = setup
         self.holder = holder
+        #: Called with the time reached (1/g) as a long run advances (a
+        #: progress bar); engines call it at least once per step or output time.
+        self.on_time: Callable[[float], None] = _ignore
 
     @abstractmethod
     def trajectory(self, times: np.ndarray, with_charger: bool = False) -> Samples:
@@ -237,10 +246,12 @@ class Engine(ABC):
             e += float(np.real(np.diag(self.holder)) @ np.arange(self.holder.shape[0]))
         return e
 
-    def first_extremum(self, kind: str = "max") -> Extremum:
+    def first_extremum(self, kind: str = "max", t_stop: float = math.inf) -> Extremum:
         """The first local maximum (``kind="max"``) or minimum (``"min"``) of
-        E_h(t) for t > 0, see :func:`find_first_extremum`."""
-        tau, chunk, top = find_first_extremum(self.chunks(), self.setup, self.excitations, kind)
+        E_h(t) for t > 0, see :func:`find_first_extremum` (which gives up with
+        :class:`CostLimitError` at ``t_stop``)."""
+        tau, chunk, top = find_first_extremum(self.chunks(), self.setup, self.excitations, kind,
+                                              t_stop=t_stop, on_time=self.on_time)
         m = chunk.measure(tau)
         rho_h, erg = self.holder_at(chunk, tau)
         return Extremum(tau=tau, E_h=m.E_h, E_c=m.E_c, Q=m.Q, top=max(top, m.top),
@@ -301,8 +312,14 @@ def no_extremum(setup: Setup, t_max: float, kind: str) -> NoMaximumError:
         f"n_th={setup.n_th:g}")
 
 
+def _ignore(t: float) -> None:
+    """The default :attr:`Engine.on_time`: no progress shown."""
+
+
 def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: float,
-                        kind: str = "max") -> tuple[float, Chunk, float]:
+                        kind: str = "max", *, t_stop: float = math.inf,
+                        on_time: Callable[[float], None] = _ignore
+                        ) -> tuple[float, Chunk, float]:
     """First t > 0 where dE_h/dt turns from + to − (``kind="max"``) or from −
     to + (``"min"``): returns (τ̄, the chunk holding it, the largest top-level
     population seen).
@@ -312,7 +329,10 @@ def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: floa
     first where it clearly falls (rises), i.e. by more than the noise floor,
     and refined by Brent's method on the exact derivative.  The search gives
     up (:class:`NoMaximumError`) after SEARCH_WINDOW time scales, or once E_h
-    has stayed flat to rounding for QUIET_WINDOW of them.
+    has stayed flat to rounding for QUIET_WINDOW of them.  Reaching ``t_stop``
+    (the time at which the run would exceed its work limit, set by the
+    caller) first ends it with :class:`CostLimitError`; ``on_time`` is told
+    the end of every chunk.
     """
     sign = 1.0 if kind == "max" else -1.0
     scale = time_scale(setup, excitations)
@@ -326,6 +346,15 @@ def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: floa
     for chunk in chunks:
         if chunk.t0 >= t_max:
             break
+        if chunk.t0 >= t_stop:
+            raise CostLimitError(
+                f"the search for the first {'maximum' if kind == 'max' else 'minimum'} of E_h "
+                f"reached t={chunk.t0:.3g} (1/g) without finding it, and going on would exceed "
+                f"the work limit (n_qubits={setup.n_qubits}, charger={setup.charger!r}, "
+                f"kappa={setup.kappa:g}, n_th={setup.n_th:g}, n_cut={setup.n_cut}, "
+                f"method={setup.method.name!r}); raise the limit with the environment "
+                "variable QBHELPERS_MAX_SECONDS if you mean to wait")
+        on_time(chunk.t1)
         if e_start is None:
             e_start = chunk.measure(chunk.t0).E_h
         since_lo.append(chunk)

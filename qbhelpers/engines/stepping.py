@@ -69,6 +69,7 @@ class SteppingEngine(Engine):
         cols = {k: np.empty(T) for k in ("E_h", "E_c", "Q", "top")}
         rho_h, rho_c, erg = [], [], np.empty(T)
         for i, (st, q) in enumerate(self.evolve(state0, 0.0, times)):
+            self.on_time(float(times[i]))
             cols["E_h"][i], cols["E_c"][i], _, cols["top"][i] = self.observe(st)
             cols["Q"][i] = q
             rho_h.append(self.reduced_holder(st))
