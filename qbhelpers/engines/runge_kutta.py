@@ -124,8 +124,9 @@ class RungeKuttaEngine(SteppingEngine):
                                      first_step=None if h is None else min(h, target - t))
                 while solver.status == "running":
                     self._step(solver)
-                t, y = solver.t, solver.y
+                t, y = solver.t, solver.y.copy()
                 h = solver.step_size or h
+                _release(solver)  # its ~20 work vectors, before the next one is built
             yield unpack(y.copy())
 
     def march(self, state, t0: float, t_max: float, max_step: float):
@@ -147,6 +148,14 @@ class RungeKuttaEngine(SteppingEngine):
 
     def reduced_charger(self, state) -> np.ndarray:
         return self.layout.charger_state(state)
+
+
+def _release(solver) -> None:
+    """Free a finished SciPy solver now: its right-hand-side wrappers refer
+    back to it, so without this it waits, with its ~20 state-sized work
+    vectors, for Python's cycle collector (a trajectory with many output
+    times held gigabytes that way)."""
+    solver.fun = solver.fun_vectorized = None
 
 
 @numba.njit(cache=True)
