@@ -1,15 +1,28 @@
-"""Side-by-side benchmark of the three ways to find the first maximum.
+"""Side-by-side benchmark of the ways to find the first maximum, and how far
+the production engine is from its floor.
 
     full    QuTiP mesolve in the 2^N tensor-product basis (reference)
     dicke   QuTiP mesolve in the symmetric Dicke basis ("plain QuTiP")
     blocks  the book's engine: Chebyshev propagation of excitation sectors
 
-For each charger and growing N, every method that fits its limits runs
-`qbhelpers.first_max` (collective, κ = g by default) in a fresh subprocess;
-the table reports wall time, peak resident memory, the time ratio to the
-fast method and the largest difference from it (|Δτ̄|/τ̄ and |Δ| of Ē, ℰ̄, Q).
+For each charger and growing N, every method that fits its limits runs one
+first maximum (collective, κ = g by default) in a fresh subprocess; the table
+reports wall time, peak resident memory, the time ratio to the fast method
+and the largest difference from it (|Δτ̄|/τ̄ and |Δ| of Ē, ℰ̄, Q).
 
-    python benchmarks/bench_methods.py            # full run (~15 min on 2 cores)
+For every ``blocks`` run it also reports how far the engine is from its limits:
+
+* applications: generator applications (terms of the Chebyshev series,
+  summed over steps and sectors) against the *floor* W·τ̄, with W the spread
+  of the commutator with H on sector 0 (the fewest applications any
+  polynomial method needs to follow the Hamiltonian dynamics to τ̄);
+* bandwidth: the bytes the kernel streams (32 per active entry and
+  application on average: two arrays read and one written per application,
+  the accumulated sum read and written every other one) per second of the
+  whole run, against a streaming kernel with the same access pattern
+  measured at the start of the same run.
+
+    python benchmarks/bench_methods.py            # full run (~40 min on 2 cores)
     python benchmarks/bench_methods.py --quick    # small sizes only (~1 min)
 
 Results are printed as a Markdown table and written to benchmarks/results/.
@@ -27,8 +40,8 @@ from pathlib import Path
 
 #: N values per charger, and the largest N each reference method is given.
 PLAN = {
-    "fock": ([2, 4, 6, 8, 16, 32, 64, 128, 200, 300, 400], {"full": 6, "dicke": 16}),
-    "coherent": ([2, 3, 4, 6, 8, 16, 32, 48, 64, 96], {"full": 4, "dicke": 6}),
+    "fock": ([2, 4, 6, 8, 16, 32, 64, 128, 200, 256, 400, 600], {"full": 6, "dicke": 16}),
+    "coherent": ([2, 3, 4, 6, 8, 16, 32, 48, 64, 96, 128, 200], {"full": 4, "dicke": 6}),
     "thermal": ([2, 3, 4, 6, 8, 16, 32, 64, 96], {"full": 2, "dicke": 3}),
 }
 QUICK = {
@@ -36,20 +49,66 @@ QUICK = {
     "coherent": ([2, 3, 4], {"full": 3, "dicke": 4}),
     "thermal": ([2, 3], {"full": 2, "dicke": 3}),
 }
+#: Extra ``blocks`` runs at other κ (units of g): the cost of stronger dissipation.
+EXTRA = [("thermal", 64, 2.0), ("thermal", 64, 4.0), ("fock", 200, 4.0)]
+QUICK_EXTRA = [("thermal", 3, 2.0)]
+#: Bytes streamed per active entry and application (see the module docstring).
+BYTES_PER_ENTRY = 32
 
 CHILD = r"""
 import json, resource, sys, time
 import qbhelpers as qb
+from qbhelpers.problem import make_setup
 args = json.loads(sys.argv[1])
 qb.first_max(1, "fock", 0.5, method=args["method"])          # warm-up: imports, JIT
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+setup = make_setup(args["n"], args["charger"], args["kappa"], method=args["method"])
+engine = setup.method.engine(setup)
 t0 = time.perf_counter()
-fm = qb.first_max(args["n"], args["charger"], args["kappa"], method=args["method"])
+x = engine.first_extremum("max")
 el = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"time": el, "peak_mb": peak / 1024, "base_mb": base / 1024,
-                  "tau": fm.tau, "energy": fm.energy, "ergotropy": fm.ergotropy,
-                  "Q": fm.Q, "n_cut": fm.n_cut}))
+out = {"time": el, "peak_mb": peak / 1024, "base_mb": base / 1024, "tau": x.tau,
+       "energy": x.E_h, "ergotropy": x.ergotropy, "Q": x.Q, "n_cut": setup.n_cut}
+if args["method"] == "blocks":
+    from qbhelpers.engines.chebyshev import commutator_spread
+    out.update(engine.counts)
+    out["floor"] = commutator_spread(engine.layout.sector(0)) * x.tau
+print(json.dumps(out))
+"""
+
+STREAM = r"""
+import json, time
+import numba, numpy as np
+from qbhelpers.engines.chebyshev import _work_array
+
+@numba.njit(parallel=True, fastmath=True)
+def sweep(T, P, A, a, b, acc):
+    # the recurrence's traffic without its arithmetic: read T and P, write P,
+    # and, with acc, read and write A
+    for k in numba.prange(T.shape[0]):
+        if acc:
+            for x in range(T.shape[1]):
+                new = 2.0 * T[k, x] - P[k, x]
+                P[k, x] = new
+                A[k, x] += a * T[k, x] + b * new
+        else:
+            for x in range(T.shape[1]):
+                P[k, x] = 2.0 * T[k, x] - P[k, x]
+
+shape = (4000, 2000)  # 8e6 entries, 64 MB per array: far beyond the caches
+T, P, A = (_work_array(shape, k) for k in range(3))
+for X in (T, P, A):
+    X[...] = 1e-3
+sweep(T, P, A, 0.1, 0.2, True); sweep(T, P, A, 0.1, 0.2, False)
+best = float("inf")
+for _ in range(5):
+    t0 = time.perf_counter()
+    for k in range(20):
+        sweep(T, P, A, 0.1, 0.2, k % 2 == 1)
+        T, P = P, T
+    best = min(best, time.perf_counter() - t0)
+print(json.dumps({"gb_s": 20 * T.size * 32 / best / 1e9}))
 """
 
 
@@ -64,6 +123,12 @@ def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict
     except subprocess.CalledProcessError as exc:
         lines = exc.stderr.strip().splitlines()
         return {"error": lines[-1][:60] if lines else f"killed (signal {-exc.returncode})"}
+
+
+def streaming_bandwidth() -> float:
+    out = subprocess.run([sys.executable, "-c", STREAM], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["gb_s"]
 
 
 def machine() -> str:
@@ -82,11 +147,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes only")
     ap.add_argument("--kappa", type=float, default=1.0, help="dissipation κ (units of g)")
-    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     ap.add_argument("--chargers", default="fock,coherent,thermal")
     args = ap.parse_args()
     plan = QUICK if args.quick else PLAN
+    stream = streaming_bandwidth()
+    print(f"streaming kernel: {stream:.1f} GB/s", flush=True)
     rows = []
+
+    def add(charger, n, method, kappa, r, fast):
+        row = {"charger": charger, "N": n, "method": method, "kappa": kappa, **r}
+        if "error" not in r and "error" not in fast:
+            row["ratio"] = r["time"] / fast["time"]
+            row["diff"] = max(abs(r["tau"] - fast["tau"]) / fast["tau"],
+                              *(abs(r[k] - fast[k]) for k in ("energy", "ergotropy", "Q")))
+        if method == "blocks" and "error" not in r:
+            row["gb_s"] = r["entry_applications"] * BYTES_PER_ENTRY / r["time"] / 1e9
+            row["stream"] = stream
+        rows.append(row)
+        print(fmt(row), flush=True)
+
     for charger in args.chargers.split(","):
         n_values, limits = plan[charger]
         for n in n_values:
@@ -94,20 +174,15 @@ def main() -> None:
             for method in ("dicke", "full"):
                 if n <= limits[method]:
                     res[method] = run(method, n, charger, args.kappa, args.timeout)
-            fast = res["blocks"]
             for method in ("full", "dicke", "blocks"):
-                if method not in res:
-                    continue
-                r = res[method]
-                row = {"charger": charger, "N": n, "method": method, **r}
-                if "error" not in r and "error" not in fast:
-                    row["ratio"] = r["time"] / fast["time"]
-                    row["diff"] = max(abs(r["tau"] - fast["tau"]) / fast["tau"],
-                                      *(abs(r[k] - fast[k]) for k in ("energy", "ergotropy", "Q")))
-                rows.append(row)
-                print(fmt(row), flush=True)
+                if method in res:
+                    add(charger, n, method, args.kappa, res[method], res["blocks"])
+    for charger, n, kappa in (QUICK_EXTRA if args.quick else EXTRA):
+        if charger in args.chargers.split(","):
+            r = run("blocks", n, charger, kappa, args.timeout)
+            add(charger, n, "blocks", kappa, r, r)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d")
-    text = report(rows, args, stamp)
+    text = report(rows, args, stamp, stream)
     path = Path(__file__).parent / "results" / f"methods_{stamp}{'_quick' if args.quick else ''}.md"
     path.write_text(text)
     print("\n" + text)
@@ -115,23 +190,32 @@ def main() -> None:
 
 
 def fmt(r: dict) -> str:
+    lead = f"| {r['charger']} | {r['N']} | {r['kappa']:g} | {r['method']} |"
     if "error" in r:
-        return f"| {r['charger']} | {r['N']} | {r['method']} | {r['error']} | | | | |"
+        return lead + f" {r['error']} | | | | | | |"
     ratio = f"{r['ratio']:.3g}" if "ratio" in r else ""
     diff = f"{r['diff']:.1e}" if "diff" in r else ""
-    return (f"| {r['charger']} | {r['N']} | {r['method']} | {r['time']:.3g} | {r['peak_mb']:.0f} "
-            f"| {ratio} | {diff} | {r['n_cut']} |")
+    apps = (f"{r['applications']} ({r['applications'] / r['floor']:.2f}× floor)"
+            if "applications" in r else "")
+    bw = f"{r['gb_s']:.1f} ({r['gb_s'] / r['stream']:.0%})" if "gb_s" in r else ""
+    return (lead + f" {r['time']:.3g} | {r['peak_mb']:.0f} | {ratio} | {diff} | {r['n_cut']} "
+            f"| {apps} | {bw} |")
 
 
-def report(rows, args, stamp) -> str:
+def report(rows, args, stamp, stream) -> str:
     head = [f"# Methods benchmark ({stamp})", "",
-            f"Machine: {machine()}. κ = {args.kappa:g} g, collective battery, `first_max`.",
-            "Time: wall seconds of the call (imports and JIT warmed up first). Peak: resident",
-            "memory of the whole process in MB (about 200 MB of it is the Python imports).",
+            f"Machine: {machine()}. Collective battery, one first maximum per run.",
+            "Time: wall seconds of the engine's search (imports and JIT warmed up first). Peak:",
+            "resident memory of the whole process in MB (about 200 MB of it is the imports).",
             "Ratio: time / time of `blocks`. Max diff: largest of |Δτ̄|/τ̄ and |ΔĒ|, |Δℰ̄|, |ΔQ|",
-            "(ħω) against `blocks`.", "",
-            "| charger | N | method | time (s) | peak (MB) | ratio to blocks | max diff | n_cut |",
-            "|---|---|---|---|---|---|---|---|"]
+            "(ħω) against `blocks`. Applications: generator applications of `blocks` against",
+            "the floor W·τ̄ (W: spread of the commutator with H on sector 0). Bandwidth: bytes",
+            f"the kernel streams per second of the run ({BYTES_PER_ENTRY} B per active entry and",
+            f"application), and its share of a streaming kernel measured in the same run "
+            f"({stream:.1f} GB/s).", "",
+            "| charger | N | κ/g | method | time (s) | peak (MB) | ratio to blocks | max diff "
+            "| n_cut | applications | GB/s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     return "\n".join(head + [fmt(r) for r in rows]) + "\n"
 
 

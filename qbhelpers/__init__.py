@@ -9,10 +9,13 @@ Public functions: :func:`charge`, :func:`first_max`, :func:`enhancement`,
 :func:`discharge`, :func:`discharge_trajectory`, :func:`discharge_enhancement`
 (the six verbs, which take the same parameters), :func:`first_max_grid`,
 :func:`ergotropy` (and :func:`holder_ergotropy`, :func:`symmetric_ergotropy`,
-:func:`charger_ergotropy`).  Engines and their options: :mod:`qbhelpers.engines`.
+:func:`charger_ergotropy`); the whole charge–store–discharge cycle (SPEC §9):
+:func:`cycle`, :func:`cycle_scan`, :func:`cycle_enhancement`,
+:func:`cycle_storage_trace`, :func:`cycle_discharge_trace`.  Engines and their
+options: :mod:`qbhelpers.engines`.
 
 The package is layered, imports running one way: the verbs
-(:mod:`.battery`) and studies (:mod:`.studies`) → setups and results
+(:mod:`.battery`, :mod:`.whole_cycle`) and studies (:mod:`.studies`) → setups and results
 (:mod:`.problem`) → engines (:mod:`.engines`) → physics (:mod:`.physics`).
 The reader-facing :mod:`.plotting` and :mod:`.widgets` load matplotlib and
 ipywidgets only when first used (``qbhelpers.plotting`` works after a plain
@@ -27,6 +30,9 @@ from . import engines, units
 from ._version import __version__
 from .battery import (charge, discharge, discharge_enhancement, discharge_trajectory,
                       enhancement, first_max)
+from .whole_cycle import (CYCLE_FIGURES, Cycle, CycleDischargeTrace, StorageTrace, cycle,
+                          cycle_discharge_trace, cycle_enhancement, cycle_scan,
+                          cycle_storage_trace)
 from .engines import NoMaximumError
 from .physics.ergotropy import (charger_ergotropy, ergotropy, holder_ergotropy, passive_energy,
                                 symmetric_ergotropy)
@@ -40,6 +46,8 @@ __all__ = [
     "charger_ergotropy", "ergotropy", "holder_ergotropy", "passive_energy",
     "symmetric_ergotropy", "photon_distribution", "required_n_cut", "Sweep", "first_max_grid",
     "engines", "units", "__version__",
+    "CYCLE_FIGURES", "Cycle", "CycleDischargeTrace", "StorageTrace", "cycle", "cycle_discharge_trace",
+    "cycle_enhancement", "cycle_scan", "cycle_storage_trace",
 ]
 
 #: Submodules loaded on first access (they import matplotlib, ipywidgets, …).

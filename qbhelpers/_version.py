@@ -1,2 +1,2 @@
 """The package's version, defined here and nowhere else."""
-__version__ = "0.1.0"
+__version__ = "0.2.0"

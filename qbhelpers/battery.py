@@ -108,12 +108,19 @@ def first_max(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
 
 
 def _first_max(setup: Setup) -> FirstMax:
+    return _charge_to_first_max(setup)[0]
+
+
+def _charge_to_first_max(setup: Setup) -> tuple[FirstMax, np.ndarray]:
+    """The figures at the first maximum of charging ``setup``, and the holder
+    state there (Dicke basis)."""
     _check_not_empty(setup)
     r = _extremum(setup, None, "max", "first_max")
     check_truncation(setup, r.top)
-    return FirstMax(setup=setup, tau=r.tau, energy=r.E_h, ergotropy=r.ergotropy,
-                    ergotropy_symmetric=symmetric_ergotropy(r.holder_state),
-                    power=r.E_h / r.tau, rate=2 * math.pi / r.tau, E_c=r.E_c, Q=r.Q)
+    fm = FirstMax(setup=setup, tau=r.tau, energy=r.E_h, ergotropy=r.ergotropy,
+                  ergotropy_symmetric=symmetric_ergotropy(r.holder_state),
+                  power=r.E_h / r.tau, rate=2 * math.pi / r.tau, E_c=r.E_c, Q=r.Q)
+    return fm, r.holder_state
 
 
 def enhancement(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *, g: float = 1.0,
@@ -286,9 +293,16 @@ def _check_discharge(setup: Setup, dsetup: Setup) -> None:
     search would exceed the limits."""
     _check_not_empty(setup)
     _check_search(setup, None, "charging")
-    placeholder = np.diag(np.arange(setup.n_qubits + 1) == min(setup.n_qubits,
-                                                               round(setup.mean_photons)))
-    _check_search(dsetup, placeholder.astype(complex), "discharging")
+    # a stand-in for the charged holder: as many excitations as the charger
+    # held, and coherences (all sectors d <= N) when the charger is coherent
+    size = setup.n_qubits + 1
+    if setup.charger == "coherent":
+        placeholder = np.full((size, size), 1.0 / size, dtype=complex)
+    else:
+        placeholder = np.zeros((size, size), dtype=complex)
+        k = min(setup.n_qubits, round(setup.mean_photons))
+        placeholder[k, k] = 1.0
+    _check_search(dsetup, placeholder, "discharging")
 
 def discharge(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
               version: str = "collective", g: float = 1.0, n_th: float = 0.0,

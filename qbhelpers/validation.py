@@ -159,3 +159,24 @@ def check_tolerance(name: str, value: Any) -> float:
     if v >= 1e-2:
         raise ValueError(f"{name} must be a small positive number (< 1e-2), got {v}")
     return v
+
+
+def check_time_grid(name: str, times: Any) -> np.ndarray:
+    """A non-empty 1-D array of finite, non-negative, strictly increasing times
+    (units of 1/g), e.g. storage times; it need not start at 0."""
+    if isinstance(times, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D array of times (units of 1/g), got {times!r}")
+    try:
+        t = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D array of times (units of 1/g), "
+                        f"got {type(times).__name__}") from None
+    if t.ndim != 1 or t.size < 1:
+        raise ValueError(f"{name} must be a non-empty 1-D array of times, got shape {t.shape}")
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    if np.any(t < 0):
+        raise ValueError(f"{name} must be >= 0 (units of 1/g), got min {t.min()}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError(f"{name} must be strictly increasing")
+    return t

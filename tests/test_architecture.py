@@ -23,7 +23,7 @@ PKG = Path(__file__).resolve().parents[1] / "qbhelpers"
 LAYERS = [
     ("_version", 0), ("validation", 0), ("units", 0),
     ("physics", 1), ("engines", 2), ("problem", 3),
-    ("battery", 4), ("studies", 4),
+    ("battery", 4), ("whole_cycle", 4), ("studies", 4),
     ("plotting", 5), ("widgets", 5), ("cli", 5), ("__main__", 5),
 ]
 

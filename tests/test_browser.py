@@ -10,8 +10,14 @@ on the pages with widget explorers the static widget output (the rendered
 widget area, or the figure right below it) is visible.  A full-page
 screenshot of each page goes to ``_build/screenshots/<page>.png``.
 
+Every page also shows exactly one search field (the theme once drew two).
+
 Skipped, with the way to enable it, when Chromium, Playwright or the built
-book is missing.  Run after ``make book``: ``make test`` does.
+book is missing: every test reports itself skipped (never a module-level
+skip, which leaves pytest with "no tests ran" and exit code 5).  Chromium is
+``$QB_CHROMIUM``, by default Debian's ``/usr/bin/chromium`` (``make test``
+installs it when missing and run as root).  Run after ``make book``:
+``make test`` does.
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("QB_CHROMIUM") or "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update",
                "--disable-sync"]
@@ -48,18 +54,33 @@ STRICT = os.environ.get("QB_BROWSER_STRICT") == "1"
 TIMEOUT_MS = 60_000   # loading a page, taking its screenshot
 MATHJAX_MS = 20_000   # MathJax starting up once its script is in
 
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` "
-                "(as root; .ci/run does) to run the browser test", allow_module_level=True)
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
-except ImportError:
-    pytest.skip("playwright is not installed: `.venv/bin/pip install -r requirements.txt` "
-                "(make venv) to run the browser test", allow_module_level=True)
-if not (SITE / "index.html").exists():
-    pytest.skip(f"no built book in {SITE.relative_to(REPO)}: run `make book` first to run the "
-                "browser test", allow_module_level=True)
+except ImportError:  # reported by _missing() below
+    sync_playwright = PlaywrightTimeout = None
+
+
+def _missing() -> str | None:
+    """Why the browser test cannot run here, and how to enable it (None: it can)."""
+    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
+        return (f"no Chromium at {CHROMIUM}: install Debian's package (as root: `apt-get update "
+                "&& apt-get install -y chromium`; `make test` does this itself when run as "
+                "root), or point QB_CHROMIUM at a Chromium executable")
+    if sync_playwright is None:
+        return "playwright is not installed: run `make venv` (it installs requirements.txt)"
+    if not (SITE / "index.html").exists():
+        return f"no built book in {SITE.relative_to(REPO)}: run `make book` first"
+    return None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _browser_available():
+    """Skip every test of this module, saying how to enable them, when Chromium,
+    Playwright or the built book is missing."""
+    reason = _missing()
+    if reason:
+        pytest.skip(f"browser test skipped: {reason}")
 
 
 def _pages() -> list[str]:
@@ -74,7 +95,9 @@ def _pages() -> list[str]:
     return pages
 
 
-PAGES = _pages()
+# At least one (placeholder) id, so that a missing book reports a skipped
+# test with its reason rather than an empty parameter set.
+PAGES = _pages() or ["index.html"]
 
 
 # ---------------------------------------------------------------- fixtures
@@ -176,6 +199,27 @@ SCRIPTS_JS = """() => ({
 })"""
 
 
+# The search controls a reader sees: the theme's search field (a button styled
+# as a field), its magnifying-glass button (shown instead on narrow screens)
+# and any plain search input.  Hidden ones (the search overlay before it is
+# opened, the control of the other screen width) do not count; a control
+# inside another counts once.
+SEARCH_JS = """() => {
+  const visible = el => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const all = Array.from(document.querySelectorAll(
+      '.search-button-field, .search-button, input[type="search"], #searchbox input'));
+  return all.filter(visible).filter(e => !all.some(o => o !== e && o.contains(e)))
+            .map(e => (e.closest('[class*="sidebar"], header, nav, .bd-header-article')
+                       || document.body).className.split(' ')[0] + ' > ' + e.className);
+}"""
+#: Viewport widths at which the search controls are counted: the desktop
+#: layout and a phone-sized one (the theme switches at 992 px).
+SEARCH_WIDTHS = (1280, 600)
+
+
 def _settle(page) -> list[str]:
     """Wait until the page is quiet and MathJax has finished typesetting;
     return what went wrong instead of raising, so every check still runs."""
@@ -257,6 +301,13 @@ def test_page_renders_offline(name, server, browser):
         shot = SHOTS / f"{name[:-len('.html')]}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True, animations="disabled", timeout=TIMEOUT_MS)
+
+        for width in SEARCH_WIDTHS:   # last: it changes the layout
+            page.set_viewport_size({"width": width, "height": 900})
+            search = page.evaluate(SEARCH_JS)
+            if len(search) != 1:
+                problems.append(f"{len(search)} visible search fields at {width} px wide "
+                                f"(expected exactly one): {search}")
     finally:
         context.close()
     problems += [f"blocked request to another host: {u}" for u in blocked]

@@ -46,11 +46,9 @@ def test_the_tolerant_methods_are_the_step_size_controlled_ones():
     assert "blocks" not in TOLERANT
 
 
-@pytest.mark.parametrize("method", TOLERANT)
-@pytest.mark.parametrize("n,charger,kappa,n_th", FIRST_MAX_CASES)
+@pytest.mark.parametrize("method,n,charger,kappa,n_th", [
+    (m, *case) for m in TOLERANT for case in FIRST_MAX_CASES if _within_budget(m, *case)])
 def test_first_max_insensitive_to_tightening_tolerances(method, n, charger, kappa, n_th):
-    if not _within_budget(method, n, charger, kappa, n_th):
-        pytest.skip("state beyond this test's budget for this method")
     default = qb.first_max(n, charger, kappa, n_th=n_th, method=method)
     tight = qb.first_max(n, charger, kappa, n_th=n_th, method=_tight(method))
     assert tight.tau == pytest.approx(default.tau, rel=TOL, abs=0)
@@ -58,12 +56,11 @@ def test_first_max_insensitive_to_tightening_tolerances(method, n, charger, kapp
         assert getattr(tight, f) == pytest.approx(getattr(default, f), rel=0, abs=TOL), f
 
 
-@pytest.mark.parametrize("method", TOLERANT)
-@pytest.mark.parametrize("n,charger,kappa", [(3, "coherent", 1.0), (2, "thermal", 1.0),
-                                             (2, "coherent", 1.0)])
+@pytest.mark.parametrize("method,n,charger,kappa", [
+    (m, *case) for m in TOLERANT
+    for case in [(3, "coherent", 1.0), (2, "thermal", 1.0), (2, "coherent", 1.0)]
+    if _within_budget(m, *case)])
 def test_trajectory_insensitive_to_tightening_tolerances(method, n, charger, kappa):
-    if not _within_budget(method, n, charger, kappa):
-        pytest.skip("state beyond this test's budget for this method")
     t = np.linspace(0.0, 2.0, 9)
     default = qb.charge(n, charger, kappa, times=t, method=method)
     tight = qb.charge(n, charger, kappa, times=t, method=_tight(method))

@@ -8,12 +8,13 @@ shifted and scaled generator X = (L − σ)/γ:
 
 with I_m the modified Bessel functions (for γ = ic: I_m(itc) = i^m J_m(tc),
 the Jacobi–Anger expansion).  The numerical range of L (not only its
-spectrum: the dissipator is far from normal) lies in a rectangle Re ∈
-[−D, G], |Im| ≤ W' (W': spread of the commutator with H plus the
-antisymmetric part of the jumps; D, G: Gershgorin bounds on the symmetric
-part of the dissipator, see :func:`dissipator_range`); σ = (G − D)/2 and γ
+spectrum: the dissipator is far from normal) lies in the "stadium"
+i[−W, W] + disc(−C, r) (W: spread of the commutator with H; the disc holds
+the dissipator's numerical range, see :func:`dissipator_disc`); σ = −C and γ
 are chosen so that an ellipse with foci σ ± γ encloses it, and the step h so
 that the series is short and its rounding is not amplified by more than 1e4.
+Only the blocks that carry weight are propagated (see
+:class:`SectorPropagator`).
 
 Why this is fast: it needs about as many applications of L as the phase
 W·t, the minimum for any polynomial method, while explicit Runge–Kutta is
@@ -33,13 +34,14 @@ from typing import ClassVar, Iterator
 import numba
 import numpy as np
 from scipy.linalg import eigvalsh_tridiagonal
-from scipy.special import ive, jv
+from scipy.special import gammaln, ive, jv
 
 from ..physics.ergotropy import holder_ergotropy
 from .base import (Chunk, Engine, Estimate, Measurement, Method, Samples, Setup,
                    samples_from_states, time_scale)
 from .cost import chebyshev_estimate
-from .sectors import Sector, SectorLayout, place_band, sector_state_size
+from .sectors import (Sector, SectorLayout, _block_coefficients, place_band,
+                      sector_state_size)
 
 #: Bound on Σ_m m |a_m| ρ^m, the amplification of rounding by one step.
 AMPLIFICATION = 1e4
@@ -52,9 +54,11 @@ PARALLEL_SIZE = 50_000
 
 def _make_recurrence(parallel: bool):
     @numba.njit(parallel=parallel, cache=True, fastmath=True)
-    def recurrence(T, Tprev, acc, a_new, two, sign, c_row, cp, dec_r, dp, jmp_r, jp, gin_r, gp,
-                   bounds, lo_r, hi_r, hi_c, sigma, cinv):
-        """Tprev ← two·(L̃ − σ)T/c + sign·Tprev (in place), acc += a_new·Tprev.
+    def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, dec_r, dp,
+                   jmp_r, jp, gin_r, gp, bounds, lo_r, hi_r, hi_c, sigma, cinv):
+        """Tprev ← two·(L̃ − σ)T/c + sign·Tprev (in place); with ``accumulate``
+        also acc += a_prev·T + a_new·Tprev (the series takes its terms two at a
+        time, while both are in hand: one pass over acc per two applications).
 
         L̃ is the generator in the gauge |n, k⟩ → i^k |n, k⟩, where H becomes
         i·A with A real antisymmetric (A[k, k+1] = c_k), so −i[H, ρ] = Aρ − ρA
@@ -71,7 +75,8 @@ def _make_recurrence(parallel: bool):
         every row is swept from column 0 (entries outside the sector have zero
         coefficients and stay zero), so the inner loop has no branches and no
         negative indices and vectorises.  Thread t takes the blocks
-        bounds[t]..bounds[t+1]−1."""
+        bounds[t]..bounds[t+1]−1 (only the *active* blocks; the others hold
+        zeros in every work array)."""
         nb, m, _ = T.shape
         f = two * cinv
         for t in numba.prange(bounds.size - 1):
@@ -87,23 +92,38 @@ def _make_recurrence(parallel: bool):
                     ju = jmp_r[b, i] if b + 1 < nb else 0.0
                     gd = gin_r[b, i] if b > 0 else 0.0
                     si = sigma + dec_r[b, i]
-                    if gd == 0.0:  # no gain term (zero-temperature bath)
+                    if gd == 0.0 and not accumulate:  # zero-temperature bath
                         for x in range(1, end):
                             w = (-(si + dp[b, x]) * T[b, i, x] + crh * T[b, ip, x]
                                  - crl * T[b, im, x] - cp[b, x - 1] * T[b, i, x - 1]
                                  + cp[b, x] * T[b, i, x + 1] + ju * jp[b, x] * T[bu, i, x])
+                            Tprev[b, i, x] = f * w + sign * Tprev[b, i, x]
+                    elif gd == 0.0:
+                        for x in range(1, end):
+                            here = T[b, i, x]
+                            w = (-(si + dp[b, x]) * here + crh * T[b, ip, x]
+                                 - crl * T[b, im, x] - cp[b, x - 1] * T[b, i, x - 1]
+                                 + cp[b, x] * T[b, i, x + 1] + ju * jp[b, x] * T[bu, i, x])
                             new = f * w + sign * Tprev[b, i, x]
                             Tprev[b, i, x] = new
-                            acc[b, i, x] += a_new * new
-                    else:
+                            acc[b, i, x] += a_prev * here + a_new * new
+                    elif not accumulate:
                         for x in range(1, end):
                             w = (-(si + dp[b, x]) * T[b, i, x] + crh * T[b, ip, x]
                                  - crl * T[b, im, x] - cp[b, x - 1] * T[b, i, x - 1]
                                  + cp[b, x] * T[b, i, x + 1] + ju * jp[b, x] * T[bu, i, x]
                                  + gd * gp[b, x] * T[bd, i, x])
+                            Tprev[b, i, x] = f * w + sign * Tprev[b, i, x]
+                    else:
+                        for x in range(1, end):
+                            here = T[b, i, x]
+                            w = (-(si + dp[b, x]) * here + crh * T[b, ip, x]
+                                 - crl * T[b, im, x] - cp[b, x - 1] * T[b, i, x - 1]
+                                 + cp[b, x] * T[b, i, x + 1] + ju * jp[b, x] * T[bu, i, x]
+                                 + gd * gp[b, x] * T[bd, i, x])
                             new = f * w + sign * Tprev[b, i, x]
                             Tprev[b, i, x] = new
-                            acc[b, i, x] += a_new * new
+                            acc[b, i, x] += a_prev * here + a_new * new
     return recurrence
 
 
@@ -112,8 +132,9 @@ _recurrence_parallel = _make_recurrence(True)
 
 
 @numba.njit(cache=True)
-def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger):
-    """Linear functionals of a (gauge-transformed, real, padded) sector array.
+def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi):
+    """Linear functionals of a (gauge-transformed, real, padded) sector array,
+    summed over the blocks lo..hi (the others are zero).
 
     Layout: [trace, E_h, E_c, dE_h/dt, top-level population] (sector 0 only,
     zeros otherwise), then the holder band ρ̃_h[i, i−d] (i = d..N; the physical
@@ -126,7 +147,7 @@ def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger):
     nh = n_qubits + 1 - d if d <= n_qubits else 0
     ncg = (int(n_cut) + 1 - d) if (with_charger and d <= n_cut) else 0
     out = np.zeros(5 + nh + ncg)
-    for b in range(nb):
+    for b in range(lo, hi + 1):
         for i in range(m):
             nr = n_row[b, i]
             if nr < 0:
@@ -144,6 +165,26 @@ def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger):
                 out[5 + i - d] += R[b, i, i - d + 1]
             if ncg > 0 and nr >= d:
                 out[5 + nh + int(nr) - d] += R[b, i, i + 1]
+    return out
+
+
+@numba.njit(cache=True)
+def block_norms(R, lo, hi, diagonal):
+    """For every block lo..hi of a padded sector array: its trace (``diagonal``:
+    sector 0, whose blocks ρ_KK are positive, so this is their trace norm) or
+    its entrywise 1-norm (an upper bound on the trace norm of any block)."""
+    nb, m, _ = R.shape
+    out = np.zeros(hi - lo + 1)
+    for b in range(lo, hi + 1):
+        s = 0.0
+        if diagonal:
+            for i in range(m):
+                s += R[b, i, i + 1]
+        else:
+            for i in range(m):
+                for x in range(1, m + 1):
+                    s += abs(R[b, i, x])
+        out[b - lo] = s
     return out
 
 
@@ -195,18 +236,25 @@ def bessel_table(x, n, modified):
 
 
 # ------------------------------------------------------------ expansion set-up
+def block_spreads(c: np.ndarray) -> np.ndarray:
+    """λ_max of every block's interaction H (rows of couplings ``c``, shape (nb, N+1)):
+    the Tavis–Cummings blocks are tridiagonal with zero diagonal, their spectra
+    symmetric about 0."""
+    out = np.zeros(c.shape[0])
+    for b in range(c.shape[0]):
+        e = c[b, :-1]
+        if np.any(e):
+            out[b] = eigvalsh_tridiagonal(np.zeros(e.size + 1), e, select="i",
+                                          select_range=(e.size, e.size))[0]
+    return out
+
+
 def commutator_spread(sec: Sector) -> float:
     """W = max_b [λ_max(H_row) + λ_max(H_col)]: the spectrum of −i[H, ·] lies in
-    [−iW, iW] (Tavis–Cummings blocks have spectra symmetric about 0)."""
-    def lam(c):
-        out = np.zeros(c.shape[0])
-        for b in range(c.shape[0]):
-            e = c[b, :-1]
-            if np.any(e):
-                out[b] = eigvalsh_tridiagonal(np.zeros(e.size + 1), e, select="i",
-                                              select_range=(e.size, e.size))[0]
-        return out
-    return float(np.max(lam(sec.c_row) + lam(sec.c_col))) if sec.c_row.size else 0.0
+    [−iW, iW]."""
+    if not sec.c_row.size:
+        return 0.0
+    return float(np.max(block_spreads(sec.c_row) + block_spreads(sec.c_col)))
 
 
 @dataclass(frozen=True)
@@ -294,36 +342,61 @@ def _rho(x: complex) -> float:
     return float(max(abs(w), 1 / abs(w)))
 
 
-def dissipator_range(sec: Sector, kappa: float, n_th: float,
-                     n_cut: int) -> tuple[float, float, float]:
-    """Bounds (re_min, re_max, im_max) on the numerical range of the dissipator.
+def dissipator_disc(sec: Sector, kappa: float, n_th: float, n_cut: int,
+                    blocks: slice = slice(None)) -> tuple[float, float]:
+    """A disc (centre −C, radius r) that holds the numerical range of the
+    dissipator on a sector (or on its blocks ``blocks``).
 
     The dissipator moves weight between neighbouring excitation blocks (the
     jumps aρa† and a†ρa) and is far from normal, so the spectrum alone does
     not control a polynomial expansion: the numerical range does (Crouzeix:
-    ||p(L)|| ≤ (1+√2) max of |p| over it).  Split it, in the Hilbert–Schmidt
-    product, into its symmetric part Hm and its antisymmetric part Am: the
-    real part of the numerical range lies in the spectrum of Hm and its
-    imaginary part within ±||Am||.  Both are bounded with Gershgorin's discs
-    on the entries (b, i, j): the centre is minus the decay rate of the entry,
-    the radius the (symmetrised or antisymmetrised) jump couplings to
-    (b±1, i, j).  At n_th = 0 this gives Re ∈ [≈ −4κ n_max, κ] and
-    |Im| ≤ ≈ 2κ n_max.  The commutator with H, anti-Hermitian, adds its
-    spread W to the imaginary bound (see :class:`SectorPropagator`)."""
+    ||p(L)|| ≤ (1+√2) max of |p| over it).  In the Hilbert–Schmidt product
+    the numerical range of D lies in the disc of radius ||D + C|| about −C,
+    and ||D + C|| ≤ √(max row sum · max column sum) of |D + C| entry by entry
+    (Schur's test).  At zero temperature an entry decays at Γ = κ(n + n') and
+    receives from one excitation up 2κ√((n+1)(n'+1)) ≤ Γ + 2κ, so C = max Γ
+    gives r ≈ max Γ + 2κ: a disc from −2 max Γ to 0, round where the old
+    bounding rectangle had corners.  C is chosen among a few multiples of
+    max Γ for the smallest radius (a warm bath shifts the optimum)."""
     dr, dc, jr, jc, gr, gc = _entry_coefficients(sec, kappa, n_th, n_cut)
-    return _gershgorin(sec.n_row >= 0, sec.n_col >= 0, dr, dc, jr, jc, gr, gc)
+    vr, vc = sec.n_row[blocks] >= 0, sec.n_col[blocks] >= 0
+    coef = (dr[blocks], dc[blocks], jr[blocks], jc[blocks], gr[blocks], gc[blocks])
+    gamma_max = _max_decay(vr, vc, coef[0], coef[1])
+    if gamma_max == 0.0:
+        return 0.0, 0.0
+    best = (0.0, np.inf)
+    for f in (0.8, 0.9, 1.0, 1.1):
+        C = f * gamma_max
+        row, col = _disc_sums(vr, vc, *coef, C)
+        r = math.sqrt(row * col)
+        if r < best[1]:
+            best = (C, r)
+    return best
 
 
 @numba.njit(cache=True)
-def _gershgorin(vr, vc, dr, dc, jr, jc, gr, gc):
-    """Gershgorin bounds of :func:`dissipator_range`, entry by entry (no temporaries).
-
-    Entry (b, i, j) couples to (b+1, i, j) through the loss jump into it,
-    jr[b,i]·jc[b,j], and the gain jump out of it, gr[b+1,i]·gc[b+1,j]; the
-    symmetric part holds half their sum, the antisymmetric part half their
-    difference."""
+def _max_decay(vr, vc, dr, dc):
     nb, m = vr.shape
-    lo, hi, sk = np.inf, -np.inf, 0.0
+    top = 0.0
+    for b in range(nb):
+        for i in range(m):
+            if vr[b, i]:
+                for j in range(m):
+                    if vc[b, j]:
+                        top = max(top, dr[b, i] + dc[b, j])
+    return top
+
+
+@numba.njit(cache=True)
+def _disc_sums(vr, vc, dr, dc, jr, jc, gr, gc, C):
+    """Largest row and column sums of |D + C| over the valid entries (b, i, j).
+
+    Row (b, i, j): |C − Γ| plus the loss jump from (b+1, i, j), jr[b,i]·jc[b,j],
+    and the gain jump from (b−1, i, j), gr[b,i]·gc[b,j].  Column (b, i, j):
+    |C − Γ| plus where it feeds: the loss jump into (b−1), jr[b−1,i]·jc[b−1,j],
+    and the gain jump into (b+1), gr[b+1,i]·gc[b+1,j]."""
+    nb, m = vr.shape
+    row, col = 0.0, 0.0
     for b in range(nb):
         for i in range(m):
             if not vr[b, i]:
@@ -331,25 +404,30 @@ def _gershgorin(vr, vc, dr, dc, jr, jc, gr, gc):
             for j in range(m):
                 if not vc[b, j]:
                     continue
-                centre = -(dr[b, i] + dc[b, j])
-                rs = 0.0
-                ra = 0.0
+                base = abs(C - dr[b, i] - dc[b, j])
+                rs = base
+                cs = base
                 if b + 1 < nb:
-                    up_loss = jr[b, i] * jc[b, j]
-                    up_gain = gr[b + 1, i] * gc[b + 1, j]
-                    rs += 0.5 * (up_loss + up_gain)
-                    ra += 0.5 * abs(up_loss - up_gain)
+                    rs += jr[b, i] * jc[b, j]
+                    cs += gr[b + 1, i] * gc[b + 1, j]
                 if b > 0:
-                    dn_loss = jr[b - 1, i] * jc[b - 1, j]
-                    dn_gain = gr[b, i] * gc[b, j]
-                    rs += 0.5 * (dn_loss + dn_gain)
-                    ra += 0.5 * abs(dn_loss - dn_gain)
-                lo = min(lo, centre - rs)
-                hi = max(hi, centre + rs)
-                sk = max(sk, ra)
-    if lo > hi:  # no valid entry
-        return 0.0, 0.0, 0.0
-    return lo, hi, sk
+                    rs += gr[b, i] * gc[b, j]
+                    cs += jr[b - 1, i] * jc[b - 1, j]
+                row = max(row, rs)
+                col = max(col, cs)
+    return row, col
+
+
+def stadium(W: float, C: float, r: float, points: int = 256) -> np.ndarray:
+    """Points on the boundary arcs of i[−W, W] + disc(−C, r), the region that
+    holds the numerical range of the generator: the commutator with H is
+    anti-Hermitian with spectrum in i[−W, W], the dissipator's numerical range
+    lies in the disc, and the numerical range of a sum lies in the sum of the
+    numerical ranges.  The region is convex and the Chebyshev ellipse
+    parameter is quasi-convex, so its maximum over the region is on these arcs."""
+    th = np.linspace(0.0, np.pi, points)
+    top = -C + r * np.exp(1j * th) + 1j * W
+    return np.concatenate([top, top.conjugate()])
 
 
 def _round_up(x: float) -> float:
@@ -360,28 +438,34 @@ def _round_up(x: float) -> float:
     return float(1.02 ** math.ceil(math.log(x) / math.log(1.02)))
 
 
-def choose_expansion(W: float, D: float, G: float = 0.0) -> Expansion:
-    """Pick σ, γ and the step h that minimise the number of L applications per
-    unit time, with rounding amplification ≤ AMPLIFICATION, for a spectrum in
-    Re ∈ [−D, G], |Im| ≤ W."""
-    return _choose_expansion(_round_up(W), _round_up(D), _round_up(G))
+def choose_expansion(W: float, C: float, r: float) -> Expansion:
+    """Pick σ, γ and the step h that minimise the number of generator
+    applications per unit time, with rounding amplification ≤ AMPLIFICATION,
+    for a numerical range inside i[−W, W] + disc(−C, r).  The inputs are
+    rounded up to a geometric grid of ratio 1.02 (C to the grid, r enlarged by
+    the shift) so that nearby problems share a cached expansion; a larger
+    region only encloses the numerical range more."""
+    C_grid = _round_up(C)
+    return _choose_expansion(_round_up(W), C_grid, _round_up(r + abs(C_grid - C)))
 
 
 @functools.lru_cache(maxsize=1024)
-def _choose_expansion(W: float, D: float, G: float) -> Expansion:
-    p = 0.5 * (D + G) * 1.05 + 1e-12
-    q = 1.05 * W + 1e-12
-    corner = p + 1j * q
-    candidates = [1j * q * f for f in (0.5, 0.85, 1.0, 1.25, 1.6)]
-    if p > 0.3 * q:
-        candidates += [p * f for f in (0.6, 1.0)]
-    sigma = 0.5 * (G - D)
+def _choose_expansion(W: float, C: float, r: float) -> Expansion:
+    scale = max(W + r, 1e-300)
+    # a 2 % safety margin on the region
+    points = stadium(1.02 * W, C, 1.02 * r + 1e-12 * scale)
+    candidates = [1j * scale * f for f in np.linspace(0.5, 2.0, 16)]
+    if r > 0.3 * W:
+        candidates += [r * f for f in np.linspace(0.5, 1.5, 11)]
+    sigma = -C
     best, best_cost = None, np.inf
     for gamma in candidates:
-        rho = _rho(corner / gamma)
+        x = (points - sigma) / gamma
+        w = x + np.sqrt(x - 1) * np.sqrt(x + 1)
+        rho = float(np.maximum(np.abs(w), 1 / np.abs(w)).max())
         base = Expansion(sigma, complex(gamma), 0.0, rho)
         # the amplification grows with h, so the first infeasible h ends the scan
-        for h in np.geomspace(0.5, 200.0, 18) / abs(gamma):
+        for h in np.geomspace(0.5, 300.0, 40) / abs(gamma):
             n, amp = base.terms_and_amplification(h)
             if n >= MAX_TERMS - 10 or amp > AMPLIFICATION:
                 break
@@ -389,87 +473,219 @@ def _choose_expansion(W: float, D: float, G: float) -> Expansion:
                 best, best_cost = Expansion(sigma, complex(gamma), float(h), rho), n / h
     if best is None:  # tiny steps always work
         gamma = candidates[0]
-        best = Expansion(0.5 * (G - D), complex(gamma), 0.25 / abs(gamma), _rho(corner / gamma))
+        x = (points - sigma) / gamma
+        w = x + np.sqrt(x - 1) * np.sqrt(x + 1)
+        best = Expansion(sigma, complex(gamma), 0.25 / abs(gamma),
+                         float(np.maximum(np.abs(w), 1 / np.abs(w)).max()))
     return best
 
 
 # ------------------------------------------------------------ propagation
+#: Weighted budget, relative to max(1, excitations), for the blocks dropped from
+#: the top of a sector during a run (see :meth:`SectorPropagator.adapt`).
+TRIM_TOL = 1e-11
+#: Bound, relative to the sector's norm, on the weight that may leave the
+#: active blocks through their lower edge during one step.
+LEAK_TOL = 1e-16
+
+
 class SectorPropagator:
-    """Steps one sector forward, recording its functionals at requested times.
+    """Steps one sector forward, recording its functionals.
 
     Works in the real gauge |n, k⟩ → i^k |n, k⟩ on *padded* arrays (see
-    :func:`_make_recurrence`): :meth:`to_real` makes one from a sector array
-    and :meth:`step` and :meth:`functionals` take and return them.
+    :func:`_make_recurrence`): :meth:`initial` makes one from the nonzero
+    entries of an initial sector, :meth:`step` advances it and
+    :meth:`functionals` reads it.  The propagator owns three work arrays and
+    recycles them: the array :meth:`step` receives becomes a work array, the
+    one it returns is the new state.
+
+    Only the *active* blocks lo..hi are computed.  At zero temperature weight
+    only flows down in K, so (:meth:`adapt`, at every step boundary)
+
+    * blocks not yet reached are left out until weight can arrive: the active
+      range always reaches far enough below the lowest populated block that
+      the weight that could leak out of it within the next step, bounded by
+      the Poisson tail of the number of photon losses, is below LEAK_TOL of the
+      sector's norm;
+    * top blocks whose weight has fallen below the tolerance are dropped: as
+      long as their trace norms, weighted by what they could still change in
+      any reported number (photons, qubit energy, the holder state's
+      ergotropy), add up to less than TRIM_TOL · max(1, excitations) over the
+      whole run; the expansion is then chosen again for the smaller range.
+
+    The dynamics is a contraction in trace norm (it is trace preserving and
+    completely positive), so what is dropped or leaks changes every later value
+    by at most its weighted norm: the error is bounded by these budgets (the
+    bounds are checked in tests/test_chebyshev.py).  With a warm bath (weight
+    also flows up) every block stays active.
     """
 
     def __init__(self, sec: Sector, kappa: float, n_th: float, n_cut: int,
-                 n_qubits: int, with_charger: bool = False):
+                 n_qubits: int, with_charger: bool = False, *,
+                 spreads: np.ndarray | None = None, scale: float = 1.0):
         self.sec = sec
         self.kappa, self.n_th, self.n_cut = kappa, n_th, n_cut
         self.n_qubits = n_qubits
         self.with_charger = with_charger
+        nb = sec.shape[0]
         dr, dc, jr, jc, gr, gc = _entry_coefficients(sec, kappa, n_th, n_cut)
-        re_min, re_max, im_max = _gershgorin(sec.n_row >= 0, sec.n_col >= 0, dr, dc, jr, jc, gr, gc)
-        self.exp = choose_expansion(commutator_spread(sec) + im_max, -re_min, max(re_max, 0.0))
+        self._coef = (sec.c_row, _pad(sec.c_col), dr, _pad(dc), jr, _pad(jc), gr, _pad(gc))
         self.lo_r, self.hi_r = _ranges(sec.n_row >= 0)
         lo_c, self.hi_c = _ranges(sec.n_col >= 0)
-        self._coef = (sec.c_row, _pad(sec.c_col), dr, _pad(dc), jr, _pad(jc), gr, _pad(gc))
         # work per block: its valid rows, each swept from column 0 to the last valid one
         rows = np.maximum(self.hi_r - self.lo_r + 1, 0)
-        work = rows * (self.hi_c + 1) * (self.hi_c >= lo_c)
+        self._work = rows * (self.hi_c + 1) * (self.hi_c >= lo_c)
+        if spreads is None:  # λ_max of the row and column blocks
+            self._lam = block_spreads(sec.c_row) + block_spreads(sec.c_col)
+        else:  # spreads[K] for K = 0..K_max, shared by every sector of a layout
+            self._lam = spreads[sec.d:sec.d + nb] + spreads[:nb]
+        self.trim = n_th == 0.0
+        self.budget = TRIM_TOL * max(1.0, scale)
+        self.lo, self.hi = 0, nb - 1
+        self._buffers: list[np.ndarray] = []
+        self.applications = 0  # generator applications
+        self.entry_applications = 0  # Σ over applications of the entries swept
+        self._choose()
+
+    # ------------------------------------------------------------ expansion
+    def _choose(self) -> None:
+        """The expansion and the thread split for the active blocks."""
+        lo, hi = self.lo, self.hi
+        sl = slice(lo, hi + 1)
+        C, r = dissipator_disc(self.sec, self.kappa, self.n_th, self.n_cut, sl)
+        W = float(self._lam[sl].max()) if hi >= lo else 0.0
+        if not hasattr(self, "_natural"):  # the whole sector's scale, for degenerate ranges
+            self._natural = (W + r) or 1.0
+        # a range where nothing moves (W = r = 0, e.g. only the vacuum block is
+        # left) may use any expansion: give it the sector's own scale
+        self.exp = choose_expansion(max(W, 1e-9 * self._natural), C, r)
+        work = self._work[sl]
         parallel = work.sum() >= PARALLEL_SIZE and numba.get_num_threads() > 1
         self._rec = _recurrence_parallel if parallel else _recurrence_serial
-        self.bounds = _split(work, numba.get_num_threads() if parallel else 1)
+        self.bounds = _split(work, numba.get_num_threads() if parallel else 1) + lo
+        self._active_entries = int(work.sum())
 
-    def to_real(self, R: np.ndarray) -> np.ndarray:
-        """An initial sector in the real gauge, ρ̃[i, j] = i^{j−i} ρ[i, j], padded.
+    # --------------------------------------------------------------- arrays
+    def _buffer(self, k: int) -> np.ndarray:
+        while len(self._buffers) <= k:
+            buf = _work_array(self.sec.shape[:2] + (self.sec.shape[2] + 2,), len(self._buffers))
+            buf[...] = 0.0
+            self._buffers.append(buf)
+        return self._buffers[k]
+
+    def initial(self, b: np.ndarray, i: np.ndarray, j: np.ndarray,
+                values: np.ndarray) -> np.ndarray:
+        """The padded real array of an initial sector given by its nonzero
+        entries (b, i, j) → value, in the real gauge ρ̃[i, j] = i^{j−i} ρ[i, j].
 
         Charging states (qubits in the ground state) are untouched by the gauge;
         a discharging holder state reached by charging is real there too.  A
         state that is not is refused: the fast engine needs it real."""
-        nb, m, _ = R.shape
-        k = np.arange(m)
-        phase = (1j ** ((k[None, :] - k[:, None]) % 4))[None, :, :]
-        G = R * phase
-        scale = max(np.abs(G).max(initial=0.0), 1e-300)
-        if np.abs(G.imag).max(initial=0.0) > 1e-9 * scale:
+        g = np.asarray(values, dtype=complex) * 1j ** ((np.asarray(j) - np.asarray(i)) % 4)
+        scale = max(np.abs(g).max(initial=0.0), 1e-300)
+        if np.abs(g.imag).max(initial=0.0) > 1e-9 * scale:
             raise ValueError("this initial state is not real in the gauge |n,k> -> i^k |n,k>; "
                              "use method='blocks-rk' or 'dicke'")
-        out = np.zeros((nb, m, m + 2))
-        out[:, :, 1:m + 1] = G.real
-        return out
+        R = self._buffer(0)
+        keep = g != 0
+        if self.trim and keep.any():
+            self.lo = self.hi = None
+            self._set_range(int(b[keep].min()), int(b[keep].max()))
+        R[b, i, np.asarray(j) + 1] = g.real
+        self._norm = float(np.abs(g.real).sum())
+        return R
 
+    def _set_range(self, lo: int, hi: int) -> None:
+        old = (self.lo, self.hi)
+        if old[0] is not None:
+            for buf in self._buffers:  # keep every array zero outside the active range
+                buf[hi + 1:old[1] + 1] = 0.0
+        self.lo, self.hi = lo, hi
+        if old[1] is None or hi < old[1] or lo < old[0]:
+            self._choose()
+
+    def adapt(self, R: np.ndarray, h: float | None = None) -> None:
+        """Move the active range before a step of length ``h`` (default: the
+        expansion's step): reach down far enough for the photon losses of the
+        step, drop top blocks whose weight fits the remaining budget."""
+        if not self.trim:
+            return
+        lo, hi = self.lo, self.hi
+        d, N = self.sec.d, self.n_qubits
+        norms = block_norms(R, lo, hi, d == 0)
+        # top: the blocks above the new hi, weighted by what they could still change
+        weight = norms * (np.arange(lo, hi + 1) + d + 4 * N + 1)
+        from_top = np.cumsum(weight[::-1])
+        n_drop = int(np.searchsorted(from_top, self.budget, side="right"))
+        n_drop = min(n_drop, hi - lo)  # keep one block
+        if n_drop:
+            self.budget -= float(from_top[n_drop - 1])
+            hi -= n_drop
+            norms = norms[:norms.size - n_drop]
+        # bottom: the weight that can leave through lo in one step is at most
+        # Σ_b norm_b P(Poisson(λ) ≥ b − lo + 1), λ = 2κ n_max h
+        h = self.exp.h if h is None else h
+        lam = 2 * self.kappa * min(hi + d, self.n_cut) * h
+        allow = LEAK_TOL * max(self._norm, 1e-300)
+        new_lo = lo
+        while new_lo > 0 and _leak(norms, lo - new_lo, lam) > allow:
+            new_lo -= 1
+        if (new_lo, hi) != (lo, self.hi):
+            self._set_range(new_lo, hi)
+
+    # ----------------------------------------------------------------- steps
     def functionals(self, R: np.ndarray) -> np.ndarray:
         sec = self.sec
         return functionals(R, sec.d, sec.c_row, sec.n_row, float(self.n_cut), self.n_qubits,
-                           self.with_charger)
+                           self.with_charger, self.lo, self.hi)
 
     def step(self, R: np.ndarray, h: float):
-        """Advance the real padded sector array ``R`` by ``h``.
+        """Advance the real padded sector array ``R`` (returned by
+        :meth:`initial` or :meth:`step`) by ``h``.
 
         Returns (R(h), F, n) with F[m] = functionals(S_m): the functionals at
-        any t in [0, h] are ``self.exp.coefficients(t, n) @ F``.
+        any t in [0, h] are ``self.exp.coefficients(t, n) @ F`` (the expansion
+        in force during the step; :meth:`adapt` may change it afterwards).
         """
         ex = self.exp
         n = ex.n_terms(h)
         a = ex.coefficients(np.array([h]), n)[0]
-        T = _work_array(R.shape, 0)
-        T[...] = R
-        Tprev = _work_array(R.shape, 1)
-        Tprev[...] = 0.0
-        acc = _work_array(R.shape, 2)
-        np.multiply(R, a[0], out=acc)
-        fun = np.empty((n, self.functionals(R).size))
-        fun[0] = self.functionals(R)
+        spare = [buf for buf in (self._buffer(0), self._buffer(1), self._buffer(2))
+                 if buf is not R]
+        if len(spare) == 3:  # not one of ours: copy it in
+            spare[0][...] = R
+            R = spare.pop(0)
+        Tprev, acc = spare
+        act = slice(self.lo, self.hi + 1)
+        T = R
+        Tprev[act] = 0.0
+        np.multiply(R[act], a[0], out=acc[act])
+        f0 = self.functionals(R)
+        fun = np.empty((n, f0.size))
+        fun[0] = f0
         sign = 1.0 if ex.imaginary_foci else -1.0
         cinv = 1.0 / ex.c
         for k in range(1, n):
             two = 1.0 if k == 1 else 2.0
-            self._rec(T, Tprev, acc, a[k], two, sign, *self._coef, self.bounds, self.lo_r,
-                      self.hi_r, self.hi_c, ex.sigma, cinv)
+            self._rec(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *self._coef,
+                      self.bounds, self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv)
             T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
             fun[k] = self.functionals(T)
+        if (n - 1) % 2 == 1:  # the last term was not yet added
+            acc[act] += a[n - 1] * T[act]
+        self.applications += n - 1
+        self.entry_applications += (n - 1) * self._active_entries
         return acc, fun, n
+
+
+def _leak(norms: np.ndarray, extra: int, lam: float) -> float:
+    """Σ_b norms[b] · min(1, λ^j/j!) with j = b + extra + 1: a bound on the weight
+    that leaves through the lower edge (``extra`` blocks below the first one)."""
+    j = np.arange(norms.size) + extra + 1
+    if lam <= 0:
+        return 0.0
+    log_tail = j * math.log(lam) - gammaln(j + 1)
+    return float(norms @ np.exp(np.minimum(log_tail, 0.0)))
 
 
 def _work_array(shape: tuple[int, ...], k: int) -> np.ndarray:
@@ -552,7 +768,8 @@ class Chebyshev(Method):
 
     def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
                  with_charger: bool = False) -> Estimate:
-        return chebyshev_estimate(setup, t_end, holder, with_charger)
+        return chebyshev_estimate(setup, t_end, holder, with_charger,
+                                  (choose_expansion, commutator_spread, dissipator_disc))
 
     def state_size(self, setup: Setup) -> int:
         return sector_state_size(setup)
@@ -562,10 +779,10 @@ class ChebyshevChunk(Chunk):
     """One Chebyshev step of sector 0: every observable at any instant of it
     is a short sum over the step's series."""
 
-    def __init__(self, engine: "ChebyshevEngine", t0: float, h: float, F: np.ndarray, n: int,
+    def __init__(self, ex: Expansion, setup: Setup, t0: float, h: float, F: np.ndarray, n: int,
                  q0: float, scale: float):
-        self.ex = engine.prop0.exp
-        self.kappa, self.n_th = engine.setup.kappa, engine.setup.n_th
+        self.ex = ex
+        self.kappa, self.n_th = setup.kappa, setup.n_th
         self.t0, self.t1, self.F, self.n, self.q0 = t0, t0 + h, F, n, q0
         k = max(SIGN_POINTS, int(np.ceil(8 * h / scale)))
         s = np.linspace(0.0, h, k + 1)[1:]
@@ -603,17 +820,35 @@ class ChebyshevChunk(Chunk):
 
 class ChebyshevEngine(Engine):
     """Propagates the sectors of :class:`~.sectors.SectorLayout` one at a time
-    (they are independent), so memory stays at a few copies of the largest."""
+    (they are independent, and each is built only when its turn comes), so
+    memory stays at three copies of the largest sector.
+
+    ``counts`` adds up, over every sector propagated so far, the generator
+    applications, the entries they swept and the steps (for benchmarks)."""
 
     def __init__(self, setup: Setup, holder: np.ndarray | None = None):
         super().__init__(setup, holder)
         self.layout = SectorLayout(setup, holder)
-        self.prop0 = self._propagator(0, False)
+        K = np.arange(self.layout.k_max + 1)
+        self.spreads = block_spreads(_block_coefficients(K, setup.n_qubits, setup.n_cut,
+                                                         setup.g)[0])
+        self.counts = {"applications": 0, "entry_applications": 0, "steps": 0}
 
-    def _propagator(self, d: int, with_charger: bool) -> SectorPropagator:
+    def _propagator(self, d: int, with_charger: bool) -> tuple[SectorPropagator, np.ndarray]:
+        """A fresh propagator for sector d and its initial (padded, real) array."""
         s = self.setup
-        return SectorPropagator(self.layout.sector(d), s.kappa, s.n_th, s.n_cut, s.n_qubits,
-                                with_charger)
+        prop = SectorPropagator(self.layout.sector(d), s.kappa, s.n_th, s.n_cut, s.n_qubits,
+                                with_charger, spreads=self.spreads, scale=self.excitations)
+        return prop, prop.initial(*self.layout.initial_entries(d))
+
+    def _advance(self, prop: SectorPropagator, R: np.ndarray, h: float):
+        """One step of length ``h`` (≤ the expansion's), counted."""
+        before = prop.applications, prop.entry_applications
+        out = prop.step(R, h)
+        self.counts["applications"] += prop.applications - before[0]
+        self.counts["entry_applications"] += prop.entry_applications - before[1]
+        self.counts["steps"] += 1
+        return out
 
     def _bands(self, d: int, with_charger: bool) -> tuple[slice, slice]:
         """Where the holder and charger bands sit in :func:`functionals`."""
@@ -635,26 +870,27 @@ class ChebyshevEngine(Engine):
         out = {k: np.zeros(T) for k in ("E_h", "E_c", "Q", "top")}
         rho_h = np.zeros((T, N + 1, N + 1), dtype=complex)
         rho_c = np.zeros((T, s.n_cut + 1, s.n_cut + 1), dtype=complex) if with_charger else None
-        for d, R in self.layout.initial_sectors("charger" if with_charger else "holder").items():
-            prop = self._propagator(d, with_charger)
-            R = prop.to_real(R)
+        for d in self.layout.offsets("charger" if with_charger else "holder"):
+            prop, R = self._propagator(d, with_charger)
             hs, cs = self._bands(d, with_charger)
             t, q, idx = 0.0, 0.0, 0
             while idx < T:
-                h = min(prop.exp.h, times[-1] - t)
+                prop.adapt(R)
+                ex = prop.exp
+                h = min(ex.h, times[-1] - t)
                 if h > 0:
-                    R_new, F, n = prop.step(R, h)
+                    R_new, F, n = self._advance(prop, R, h)
                 else:  # only t = 0 remains
                     R_new, F, n = R, prop.functionals(R)[None, :], 1
                 stop = np.searchsorted(times, t + h, side="right")
                 sel = slice(idx, stop)
-                vals = (prop.exp.coefficients(times[sel] - t, n) @ F).real
+                vals = (ex.coefficients(times[sel] - t, n) @ F).real
                 if d == 0:
                     out["E_h"][sel] = vals[:, E_H]
                     out["E_c"][sel] = vals[:, E_C]
                     out["top"][sel] = vals[:, TOP]
                     if s.kappa > 0 and h > 0:
-                        P = prop.exp.antiderivative(F[:n, E_C], h)
+                        P = ex.antiderivative(F[:n, E_C], h)
                         x = times[sel] - t
                         out["Q"][sel] = q + 2 * s.kappa * (P(x) - P(0.0) - s.n_th * x)
                         q += 2 * s.kappa * (P(h) - P(0.0) - s.n_th * h)
@@ -670,13 +906,13 @@ class ChebyshevEngine(Engine):
     # ------------------------------------------------------------ first max
     def chunks(self) -> Iterator[ChebyshevChunk]:
         scale = time_scale(self.setup, self.excitations)
-        prop = self.prop0
-        R = prop.to_real(self.layout.initial_sectors("energy")[0])
+        prop, R = self._propagator(0, False)
         t, q = 0.0, 0.0
         while True:
-            h = prop.exp.h
-            R_new, F, n = prop.step(R, h)
-            chunk = ChebyshevChunk(self, t, h, F, n, q, scale)
+            prop.adapt(R)
+            ex = prop.exp
+            R_new, F, n = self._advance(prop, R, ex.h)
+            chunk = ChebyshevChunk(ex, self.setup, t, ex.h, F, n, q, scale)
             yield chunk
             t, q, R = chunk.t1, chunk.q1, R_new
 
@@ -686,18 +922,19 @@ class ChebyshevEngine(Engine):
         N = self.setup.n_qubits
         rho_h = np.zeros((N + 1, N + 1), dtype=complex)
         self._place(rho_h, chunk.values(tau)[self._bands(0, False)[0]], 0)
-        for d, Rd in self.layout.initial_sectors("holder").items():
+        for d in self.layout.offsets("holder"):
             if d == 0:
                 continue
-            pd = self._propagator(d, False)
-            Rd = pd.to_real(Rd)
+            prop, R = self._propagator(d, False)
             td = 0.0
             while True:
-                h = min(pd.exp.h, tau - td)
-                Rd_new, Fd, nd = pd.step(Rd, h)
+                prop.adapt(R)
+                ex = prop.exp
+                h = min(ex.h, tau - td)
+                R_new, F, n = self._advance(prop, R, h)
                 if td + h >= tau:
-                    band = (pd.exp.coefficients(np.array([tau - td]), nd)[0] @ Fd).real
+                    band = (ex.coefficients(np.array([tau - td]), n)[0] @ F).real
                     self._place(rho_h, band[self._bands(d, False)[0]], d)
                     break
-                td, Rd = td + h, Rd_new
+                td, R = td + h, R_new
         return rho_h, holder_ergotropy(rho_h)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import numpy as np
 
@@ -87,27 +88,19 @@ def sector_entries(setup: Setup, d: int) -> int:
 def sectors_needed(setup: Setup, holder: np.ndarray | None, with_charger: bool) -> range:
     """The offsets d of the sectors a trajectory with holder (and, with
     ``with_charger``, charger) states integrates: sector 0 alone unless the
-    initial state is coherent in K (a coherent charger, or discharging)."""
-    coherent = holder is not None or setup.charger == "coherent"
+    initial state is coherent in K (a coherent charger, or discharging a
+    holder state with coherences), as :meth:`.sectors.SectorLayout.offsets`."""
+    if holder is not None:
+        h = np.asarray(holder)
+        coherent = bool(np.any(h[~np.eye(h.shape[0], dtype=bool)] != 0))
+    else:
+        coherent = setup.charger == "coherent"
     if not coherent:
         return range(1)
     top = setup.n_qubits
     if with_charger and holder is None:
         top = max(top, setup.n_cut)
     return range(min(top, k_max(setup)) + 1)
-
-
-def spectral_bounds(setup: Setup) -> tuple[float, float, float]:
-    """Analytic bounds (W, D, G) on the generator of sector 0: |Im| ≤ W,
-    −D ≤ Re ≤ G.  W is the commutator's spread, twice the Gershgorin bound
-    g·√(n_cut)·(N+1) on the Tavis–Cummings blocks (⟨n−1, i+1|H|n, i⟩ =
-    g√n √((i+1)(N−i)) ≤ g√n (N+1)/2, two neighbours per row), plus the
-    jumps' antisymmetric part; D the largest decay rate plus the jumps; G the
-    jumps (Gershgorin, as in the engine).  Cheap for any size: used when the
-    sector itself would be too large to inspect."""
-    W, rates = frequency_and_rate(setup)
-    jumps = rates
-    return W + jumps, rates + jumps, jumps
 
 
 def frequency_and_rate(setup: Setup) -> tuple[float, float]:
@@ -120,31 +113,36 @@ def frequency_and_rate(setup: Setup) -> tuple[float, float]:
 
 # ------------------------------------------------------------- Chebyshev
 #: Sectors with more entries than this have their spectral width bounded
-#: analytically (:func:`spectral_bounds`) instead of from their coefficients.
+#: analytically (:func:`frequency_and_rate`) instead of from their coefficients.
 INSPECT_LIMIT = 2_000_000
 
 
-def chebyshev_step(setup: Setup) -> tuple[int, float]:
+def chebyshev_step(setup: Setup, choose_expansion, commutator_spread,
+                   dissipator_disc) -> tuple[int, float]:
     """(terms per step, step h in 1/g) of the expansion the Chebyshev engine
-    would choose for sector 0 (from the sector's coefficients when it is small
-    enough to inspect, else from :func:`spectral_bounds`)."""
-    from .chebyshev import choose_expansion, commutator_spread, dissipator_range
-
+    would choose for the whole sector 0 (from the sector's coefficients when
+    it is small enough to inspect, else from analytic bounds): the commutator
+    spread W and the disc (−C, r) that holds the dissipator's numerical range.
+    The three functions are the engine's own (:mod:`.chebyshev` passes them,
+    so that this module does not import it)."""
     if sector_entries(setup, 0) <= INSPECT_LIMIT:
         sec = make_sector(0, k_max(setup), setup.n_qubits, setup.n_cut, setup.g)
-        re_min, re_max, im_max = dissipator_range(sec, setup.kappa, setup.n_th, setup.n_cut)
-        ex = choose_expansion(commutator_spread(sec) + im_max, -re_min, max(re_max, 0.0))
+        C, r = dissipator_disc(sec, setup.kappa, setup.n_th, setup.n_cut)
+        W = commutator_spread(sec)
     else:
-        W, D, G = spectral_bounds(setup)
-        ex = choose_expansion(W, D, G)
+        W, rate = frequency_and_rate(setup)
+        C = rate
+        r = rate + 2 * setup.kappa * (2 * setup.n_th + 1) * (setup.n_cut + 1.0)
+    ex = choose_expansion(max(W, 1e-9 * (W + r) or 1.0), C, r)
     return ex.n_terms(ex.h), ex.h
 
 
-def chebyshev_estimate(setup: Setup, t_end: float, holder: np.ndarray | None = None,
-                       with_charger: bool = False) -> Estimate:
+def chebyshev_estimate(setup: Setup, t_end: float, holder: np.ndarray | None,
+                       with_charger: bool, expansion: Any) -> Estimate:
     """Cost of the Chebyshev engine from 0 to ``t_end`` on every sector the
     holder (and charger) states need; sector d ≠ 0 is counted with sector 0's
-    expansion (its blocks are fewer and no wider)."""
+    expansion (its blocks are fewer and no wider).  ``expansion`` is the
+    engine's (choose_expansion, commutator_spread, dissipator_disc)."""
     N = setup.n_qubits
     ds = sectors_needed(setup, holder, with_charger)
     blocks = [max(k_max(setup) - d + 1, 0) for d in ds]
@@ -153,7 +151,7 @@ def chebyshev_estimate(setup: Setup, t_end: float, holder: np.ndarray | None = N
     # the initial sectors (complex) all at once, then per sector: the real,
     # padded state, three work arrays and the result
     memory = 16 * sum(entries) + 5 * 8 * padded + 2**22
-    terms, h = chebyshev_step(setup)
+    terms, h = chebyshev_step(setup, *expansion)
     steps = len(ds) * max(math.ceil(t_end / h), 1)
     applications = steps * terms
     rows = sum(blocks) * (N + 1)
@@ -205,17 +203,16 @@ def liouvillian_nonzeros(setup: Setup, basis: str) -> float:
     return dim * dim * (2 * per_row + 3)
 
 
-def qutip_estimate(setup: Setup, t_end: float, basis: str) -> Estimate:
-    """Cost of QuTiP's ``mesolve`` from 0 to ``t_end``, with the heat quadrature."""
-    from .reference import quadrature_step
-
+def qutip_estimate(setup: Setup, t_end: float, basis: str, quadrature_step: float) -> Estimate:
+    """Cost of QuTiP's ``mesolve`` from 0 to ``t_end``, with the heat
+    quadrature on sub-intervals of ``quadrature_step`` (8 nodes each)."""
     dim = float(hilbert_dimension(setup, basis))
     nnz = liouvillian_nonzeros(setup, basis)
     # the Liouvillian (CSR: value and column index, twice while it is built)
     # and the integrator's ~20 state vectors, plus the operators of the 2^N space
     memory = 2 * 24 * nnz + 20 * 16 * dim * dim + 2**24
     steps = solver_steps(setup, t_end, QUTIP_STEP_TIMES_FREQUENCY, QUTIP_STEP_TIMES_RATE)
-    stops = 8 * t_end / quadrature_step(setup) if setup.kappa > 0 else 0.0
+    stops = 8 * t_end / quadrature_step if setup.kappa > 0 else 0.0
     evaluations = QUTIP_STAGES * steps
     seconds = (evaluations * nnz * QUTIP_SECONDS_PER_NONZERO
                + (stops + steps) * (QUTIP_SECONDS_PER_STOP

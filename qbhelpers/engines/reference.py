@@ -54,7 +54,7 @@ class _Qutip(Method):
 
     def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
                  with_charger: bool = False) -> Estimate:
-        return qutip_estimate(setup, t_end, self.basis)
+        return qutip_estimate(setup, t_end, self.basis, quadrature_step(setup))
 
     def state_size(self, setup: Setup) -> int:
         holder_dim = setup.n_qubits + 1 if self.basis == "dicke" else 2 ** setup.n_qubits

@@ -93,48 +93,65 @@ class SectorLayout:
 
     @property
     def coherent(self) -> bool:
-        """Does the initial state fill sectors other than 0?"""
-        return self.holder is not None or self.setup.charger == "coherent"
+        """Does the initial state fill sectors other than 0?
+
+        Charging: only a coherent charger does.  Discharging (empty charger):
+        only a holder state with coherences ρ_h[k, k'], k ≠ k', does; a
+        diagonal one (a Fock or thermal charge, stored or not) leaves every
+        other sector exactly zero at all times, so they are not propagated."""
+        if self.holder is not None:
+            h = np.asarray(self.holder)
+            return bool(np.any(h[~np.eye(h.shape[0], dtype=bool)] != 0))
+        return self.setup.charger == "coherent"
+
+    def offsets(self, which: str = "energy") -> range:
+        """The sectors d an initial state fills and a run needs: ``"energy"``
+        sector 0 only (energies, heat, dE_h/dt), ``"holder"`` every sector the
+        holder state needs (d ≤ N), ``"charger"`` also those the charger state
+        needs (d ≤ n_cut)."""
+        s = self.setup
+        if which == "energy" or not self.coherent:
+            return range(1)
+        if which == "holder":
+            return range(min(s.n_qubits, self.k_max) + 1)
+        if which == "charger":
+            top = max(s.n_qubits, s.n_cut) if self.holder is None else s.n_qubits
+            return range(min(top, self.k_max) + 1)
+        raise ValueError(f"which must be 'energy', 'holder' or 'charger', got {which!r}")
 
     def initial_sectors(self, which: str = "energy") -> dict[int, np.ndarray]:
-        """Initial sector arrays: ``"energy"`` sector 0 only (energies, heat,
-        dE_h/dt), ``"holder"`` every sector the holder state needs (d ≤ N),
-        ``"charger"`` also those the charger state needs (d ≤ n_cut)."""
-        s = self.setup
-        if which == "energy":
-            d_max = 0
-        elif which == "holder":
-            d_max = min(s.n_qubits, self.k_max) if self.coherent else 0
-        elif which == "charger":
-            d_max = (min(max(s.n_qubits, s.n_cut), self.k_max) if self.holder is None
-                     else min(s.n_qubits, self.k_max)) if self.coherent else 0
-        else:
-            raise ValueError(f"which must be 'energy', 'holder' or 'charger', got {which!r}")
-        if self.holder is not None:
-            return {d: self._discharge_sector(d) for d in range(d_max + 1)}
-        return {d: self._charge_sector(d) for d in range(d_max + 1)}
+        """The initial sector arrays (complex, unpadded) of :meth:`offsets`."""
+        return {d: self._dense(d) for d in self.offsets(which)}
 
-    def _charge_sector(self, d: int) -> np.ndarray:
-        """Charger state ⊗ ground state: with no excited qubit K = n, so the
-        entry ρ_c[b + d, b] sits at R[b, 0, 0]."""
-        s = self.setup
+    def _dense(self, d: int) -> np.ndarray:
         R = np.zeros(self.sector(d).shape, dtype=complex)
-        b = np.arange(max(0, min(R.shape[0], s.n_cut + 1 - d)))
+        b, i, j, values = self.initial_entries(d)
+        R[b, i, j] = values
+        return R
+
+    def initial_entries(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The nonzero entries (b, i, j, value) of the initial sector d.
+
+        Charging (charger state ⊗ ground state): with no excited qubit K = n,
+        so ρ_c[b + d, b] sits at (b, 0, 0).  Discharging (empty charger ⊗ ρ_h):
+        entry (n=0, k) ⊗ (n=0, k') sits in block K = k, K' = k', i.e. sector
+        d = k − k' at (k', k, k')."""
+        s = self.setup
+        nb = self.sector(d).shape[0]
+        if self.holder is not None:
+            b = np.arange(0, min(s.n_qubits - d, nb - 1) + 1)
+            return b, b + d, b, np.asarray(self.holder[b + d, b], dtype=complex)
+        b = np.arange(max(0, min(nb, s.n_cut + 1 - d)))
+        zero = np.zeros(b.size, dtype=int)
         if s.charger == "coherent":
             c = charger_amplitudes(s.mean_photons, s.n_cut)
-            R[b, 0, 0] = c[b + d] * c[b]
+            values = c[b + d] * c[b]
         elif d == 0:
-            R[b, 0, 0] = photon_distribution(s.charger, s.mean_photons, s.n_cut)[b]
-        return R
-
-    def _discharge_sector(self, d: int) -> np.ndarray:
-        """Empty charger ⊗ ρ_h: entry (n=0, k) ⊗ (n=0, k') sits in block K = k,
-        K' = k', i.e. sector d = k − k' at R[k', k, k']."""
-        N = self.setup.n_qubits
-        R = np.zeros(self.sector(d).shape, dtype=complex)
-        b = np.arange(0, min(N - d, R.shape[0] - 1) + 1)
-        R[b, b + d, b] = self.holder[b + d, b]
-        return R
+            values = photon_distribution(s.charger, s.mean_photons, s.n_cut)[b]
+        else:
+            values = np.zeros(b.size)
+        keep = values != 0
+        return b[keep], zero[keep], zero[keep], values[keep].astype(complex)
 
     def holder_state(self, state: dict[int, np.ndarray]) -> np.ndarray:
         """ρ_h (Dicke basis) from unpadded sector arrays."""

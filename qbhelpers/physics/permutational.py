@@ -493,6 +493,8 @@ def _generator_triplets(n: int, gd: float, gp: float, j2: np.ndarray, k: np.ndar
             c = gp * np.sqrt(((J + 1) ** 2 - M * M) * ((J + 1) ** 2 - Mp * Mp)) \
                 * (half - J) / ((J + 1) * (2 * J + 1))
             add(j2 + 2 <= n, j2 + 2, k + 1, kp + 1, c)
+    if not rows:            # e.g. one qubit, dephasing only, no coherence: nothing moves
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
@@ -580,7 +582,10 @@ def storage_states(state: Any, times: Sequence[float], *, gamma_decay: float = 0
     position = np.full(j2.size, -1)
     position[active] = np.arange(active.size)
     rows, cols, vals = _generator_triplets(n, gd, gp, j2[active], k[active], kp[active])
-    shift = float(np.mean(vals[rows == active[cols]]))       # mean of the diagonal
+    if vals.size == 0:      # the generator vanishes on the populated coherence orders
+        return tuple(start for _ in t)
+    diagonal = vals[rows == active[cols]]
+    shift = float(np.mean(diagonal)) if diagonal.size else 0.0    # mean of the diagonal
     shifted = sp.csr_array((vals, (position[rows], cols)), shape=(active.size, active.size))
     shifted = (shifted - shift * sp.eye_array(active.size, format="csr")).tocsr()
     norm1 = float(np.max(np.abs(shifted).sum(axis=0)))
