@@ -112,11 +112,13 @@ def bath_margin(n_th: float, tol: float = TRUNCATION_TOL, exposure: float = 0.0,
     margin = required_n_cut("thermal", n_th, tol) + 1
     if exposure > 0:
         log_q = -math.log1p(1.0 / n_th)
-        while (math.log(exposure * n_th * (base + margin + 1)) + margin * log_q
-               > math.log(BALANCE_DRIFT_TOL)):
-            margin += max(1, int(0.5 * (math.log(exposure * n_th * (base + margin + 1))
-                                        + margin * log_q - math.log(BALANCE_DRIFT_TOL))
-                                 / -log_q))
+        log_scale = math.log(exposure) + math.log(n_th)  # in logs: either may be tiny
+
+        def excess(m: int) -> float:  # log(drift bound / BALANCE_DRIFT_TOL)
+            return log_scale + math.log(base + m + 1) + m * log_q - math.log(BALANCE_DRIFT_TOL)
+
+        while excess(margin) > 0:
+            margin += max(1, int(0.5 * excess(margin) / -log_q))
     return margin
 
 
