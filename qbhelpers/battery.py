@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from .validation import check_bool, check_choice, check_parallel_split, check_times
-from .engines import NoMaximumError, Setup
+from .engines import CostLimitError, NoMaximumError, Setup
 from .engines.base import Extremum
-from .engines.relaxation import relaxation_time, steady_state
+from .engines.relaxation import dense_trajectory, relaxation_time, steady_state
 from .physics.ergotropy import (charger_ergotropy, holder_ergotropy, symmetric_ergotropy,
                                 symmetric_ergotropy_many)
 from .physics.states import TRUNCATION_TOL, bath_margin
@@ -161,8 +161,11 @@ def charge(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *, g: float
     time after which it is there to rounding can be computed (small enough
     sectors) and ``times`` goes beyond it, the run is integrated up to that
     time only and later times get the steady state (E_h, E_c, states,
-    ergotropies; Q keeps its value, no net heat flows there).  A run beyond
-    the memory or work limit is refused before it starts.
+    ergotropies; Q keeps its value, no net heat flows there).  A run that
+    would still exceed the work limit is propagated exactly, by diagonalising
+    the generator of its sectors, when they are small and well conditioned
+    (a strongly damped battery followed until it relaxes); otherwise it is
+    refused before it starts (:class:`~qbhelpers.engines.CostLimitError`).
     """
     t = None if times is None else check_times(times)
     with_charger = check_bool("with_charger", with_charger)
@@ -209,11 +212,19 @@ def _record(setup: Setup, shown: Setup, holder: np.ndarray | None, times: np.nda
         if t_relax is not None and t_relax >= times[-1]:
             t_relax = None
     run = times if t_relax is None else np.append(times[times < t_relax], t_relax)
-    est = check_cost(setup, float(run[-1]), holder, what=f"the {stage} trajectory",
-                     with_charger=with_charger, n_times=times.size)
-    engine = setup.method.engine(setup, holder)
-    with progress(engine, est, float(run[-1]), f"{stage} trajectory"):
-        r = engine.trajectory(run, with_charger)
+    try:
+        est = check_cost(setup, float(run[-1]), holder, what=f"the {stage} trajectory",
+                         with_charger=with_charger, n_times=times.size)
+    except CostLimitError:
+        # too long to step through: exact propagation, when the sectors are small
+        r = dense_trajectory(setup, holder, times, with_charger)
+        if r is None:
+            raise
+        t_relax = None
+    else:
+        engine = setup.method.engine(setup, holder)
+        with progress(engine, est, float(run[-1]), f"{stage} trajectory"):
+            r = engine.trajectory(run, with_charger)
     check_truncation(setup, float(r.top.max()))
     cols = {"E_h": r.E_h, "E_c": r.E_c, "Q": r.Q, "ergotropy": r.ergotropy}
     holder_states, charger_states = r.holder_states, r.charger_states

@@ -105,6 +105,32 @@ def test_the_steady_state_route_agrees_with_integrating_all_the_way(monkeypatch)
     assert routed.E_h[-1] == pytest.approx(0.5 / 2.0, abs=TOL)
 
 
+def test_a_strongly_damped_battery_followed_until_it_relaxes_is_propagated_exactly():
+    """κ = 1000g: the qubit relaxes at 2g²/κ (time ~κ/g²) while a step lasts
+    ~1/(4κ): 2e8 generator applications, 81 min, beyond the work limit.  The
+    generator of its one small sector is diagonalised instead (exact for any
+    t); E_h(t) = g²(e^{−λ₁t} − e^{−λ₂t})²/(λ₂ − λ₁)² (see
+    overdamped_first_max) at every time, the balance to TOL."""
+    kappa = 1000.0
+    times = np.array([0.0, 1e-3, 1e-2, 1.0, 1e3, 1e6])
+    setup = make_setup(1, "fock", kappa, t_span=times[-1])
+    with pytest.raises(CostLimitError):  # stepping would be refused ...
+        problem.check_cost(setup, times[-1], what="stepping")
+    start = time.perf_counter()
+    tr = qb.charge(1, "fock", kappa, times=times)  # ... so it is propagated exactly
+    assert time.perf_counter() - start < 10.0  # measured 0.2 s
+    root = math.sqrt(kappa ** 2 - 4)
+    fast, slow = 0.5 * (kappa + root), 2 / (kappa + root)
+    exact = (np.exp(-slow * times) - np.exp(-fast * times)) ** 2 / root ** 2
+    # relative accuracy of the small numbers: about cond(V)·1e-16 of the state
+    np.testing.assert_allclose(tr.E_h, exact, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(tr.balance, 1.0, rtol=0, atol=TOL)
+    early = qb.charge(1, "fock", kappa, times=times[:4])  # stepped by blocks
+    for f in ("E_h", "E_c", "Q", "holder_states"):
+        np.testing.assert_allclose(getattr(tr, f)[:4], getattr(early, f), rtol=0, atol=TOL,
+                                   err_msg=f)
+
+
 def test_a_closed_battery_over_astronomical_times_is_refused_up_front(no_solver):
     """κ = 0 never relaxes: 1e15 time units would take centuries; refused
     with the estimate and what to change."""
