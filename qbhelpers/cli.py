@@ -510,14 +510,67 @@ def prepare_sweep(args) -> dict[str, Any]:
         g = check_real("--g (coupling)", _number("--g", args.g), positive=True)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    out = Path(args.out)
-    if out.is_dir():
-        raise CliError(f"--out must be a file name for the CSV, got the folder {args.out!r}")
-    if not out.resolve().parent.is_dir():
-        raise CliError(f"--out: the folder {str(out.resolve().parent)!r} does not exist")
-    return dict(n_values=n_values, kappas=[kappa_from_paper(k, g) for k in kappas],
-                chargers=tuple(chargers), versions=tuple(versions), g=g, n_th=n_th,
-                method=method, progress=not args.quiet, cache=not args.no_cache)
+    kwargs = dict(n_values=n_values, kappas=[kappa_from_paper(k, g) for k in kappas],
+                  chargers=tuple(chargers), versions=tuple(versions), g=g, n_th=n_th,
+                  method=method)
+    from .studies.sweep import check_grid
+
+    try:  # every point, with first_max's rules (nothing is computed)
+        check_grid(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    check_output_file("--out", args.out)
+    workers, scheduler = _where(args)
+    return dict(kwargs, progress=not args.quiet, cache=not args.no_cache, workers=workers,
+                scheduler=scheduler)
+
+
+def check_output_file(option: str, text: str) -> Path:
+    """A file that can be written: not a folder, in an existing folder where
+    a file can be created (tried with a temporary file, removed at once)."""
+    out = Path(text)
+    if text.endswith(("/", os.sep)) or out.is_dir():
+        raise CliError(f"{option} must be a file name for the CSV, got the folder {text!r}")
+    folder = out.resolve().parent
+    if not folder.is_dir():
+        raise CliError(f"{option}: the folder {str(folder)!r} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CliError(f"{option}: cannot write in the folder {str(folder)!r} "
+                       f"({exc.strerror or exc})") from None
+    if out.exists() and not os.access(out, os.W_OK):
+        raise CliError(f"{option}: the file {text!r} exists and is not writable")
+    return out
+
+
+def _where(args) -> tuple[int, str]:
+    """--workers and --scheduler, checked (at most one; Dask installed if needed)."""
+    try:
+        workers = int(args.workers)
+    except ValueError:
+        raise CliError(f"--workers takes a number of local worker processes (an integer "
+                       f">= 1, or 0 for none); got {args.workers!r}") from None
+    if workers < 0:
+        raise CliError(f"--workers takes a number of local worker processes (an integer "
+                       f">= 1, or 0 for none); got {workers}")
+    scheduler = args.scheduler.strip()
+    if workers and scheduler:
+        raise CliError("give --workers (local processes) or --scheduler (a Dask cluster), "
+                       "not both")
+    if args.scheduler and not scheduler:
+        raise CliError("--scheduler takes the address of a running Dask scheduler, e.g. "
+                       "tcp://10.0.0.5:8786")
+    if scheduler:
+        from .studies.executors import MissingDaskError, import_distributed
+
+        try:
+            import_distributed()
+        except MissingDaskError as exc:
+            raise CliError(str(exc)) from None
+    return workers, scheduler
 
 
 def _each(check, items) -> list:
@@ -539,13 +592,75 @@ def _number(option: str, text: str) -> float:
 
 
 def cmd_sweep(args) -> int:
+    """Compute the grid (failed points recorded, not fatal), write the CSV,
+    report failures; exit code 1 if any point failed."""
     kwargs = prepare_sweep(args)
     from .studies import sweep as sweep_module
+    from .studies.executors import executor
+    from .units import kappa_to_paper
 
-    result = sweep_module.first_max_grid(**kwargs)
-    result.to_csv(args.out)
-    print(f"wrote {len(result.chargers) * len(result.versions) * len(result.n_values) * len(result.kappas)} "
-          f"rows to {args.out}", file=sys.stderr)
+    workers, scheduler = kwargs.pop("workers"), kwargs.pop("scheduler")
+    try:
+        with contextlib.ExitStack() as stack:
+            try:
+                ex = stack.enter_context(executor(workers=workers, scheduler=scheduler))
+            except OSError as exc:  # the scheduler cannot be reached, or has no worker
+                raise CliError(str(exc)) from None
+            result = sweep_module.first_max_grid(**kwargs, executor=ex, errors="record")
+    except KeyboardInterrupt:
+        print("interrupted: nothing written to " + args.out
+              + ("; the points finished so far are in the cache, a rerun skips them"
+                 if kwargs["cache"] else ""), file=sys.stderr)
+        return 130
+    try:
+        result.to_csv(args.out)
+    except OSError as exc:  # checked before computing, but the disk may fill up meanwhile
+        print(f"error: could not write {args.out} ({exc.strerror or exc})"
+              + ("; the points computed are in the cache: rerun to write them"
+                 if kwargs["cache"] else ""), file=sys.stderr)
+        return 1
+    rows = len(result.chargers) * len(result.versions) * len(result.n_values) * len(result.kappas)
+    print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
+    if result.complete:
+        return 0
+    for f in result.failures:
+        print(f"failed: charger={f.charger} version={f.version} n={f.n_qubits} "
+              f"kappa-paper={kappa_to_paper(f.kappa, result.g):g} (kappa={f.kappa:g} g): "
+              f"{f.error}", file=sys.stderr)
+    retry = ("rerun the same command to retry them (finished points are read from the cache)"
+             if kwargs["cache"] else "with --no-cache a rerun computes every point again")
+    print(f"error: {len(result.failures)} of {rows} rows failed (status 'failed: ...' and empty "
+          f"values in the CSV); {retry}", file=sys.stderr)
+    return 1
+
+
+# ------------------------------------------------------------------ cache
+def _size(n_bytes: int) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n_bytes < 1000 or unit == "GB":
+            return f"{n_bytes} bytes" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    return ""  # not reached
+
+
+def cmd_cache(args) -> int:
+    """``cache info``: folder, entries, size, kinds; ``cache clear``: empty it."""
+    from .studies import cache
+
+    if args.action == "clear":
+        removed = cache.clear()
+        print(f"removed {removed} entries from {cache.cache_dir()}")
+        return 0
+    found = cache.info()
+    print(f"folder: {found.folder}" + ("" if found.exists else " (not created yet)"))
+    print(f"entries: {found.entries} ({_size(found.size)})")
+    for kind, (count, size) in found.kinds.items():
+        print(f"  {kind}: {count} entries ({_size(size)})")
+    if found.temporary:
+        print(f"temporary files of interrupted writes: {found.temporary} "
+              "(removed by 'cache clear')")
+    print("keyed by the parameters and the environment: " + ", ".join(
+        f"{name} {value}" for name, value in cache.fingerprint().items()))
     return 0
 
 
@@ -558,7 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "other parameters, or compute first maxima over a grid into a CSV "
                           "file. Every argument is checked before anything runs; a bad one "
                           "exits with code 2 and a message saying what is allowed."))
-    sub = parser.add_subparsers(dest="command", metavar="{run,sweep}", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="{run,sweep,cache}", required=True)
 
     run = sub.add_parser(
         "run", help="rerun a chapter notebook with papermill",
@@ -603,9 +718,21 @@ def build_parser() -> argparse.ArgumentParser:
                           "energy (qbhelpers.first_max_grid) for every N, kappa/Omega_R, "
                           "charger and version, with a progress bar on stderr, and write one "
                           "CSV row per combination (Sweep.to_csv). The CSV's 'kappa' column is "
-                          "in units of g: kappa = kappa/Omega_R * 2g."),
-        epilog="example:\n  python -m qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 "
-               "--charger fock coherent --n-th 0 --out results.csv")
+                          "in units of g: kappa = kappa/Omega_R * 2g. Points run in this "
+                          "process, on local worker processes (--workers) or on a Dask "
+                          "cluster (--scheduler); finished points are kept in the disk cache."
+                          ) + "\n\n" + _fill(
+                          "A point that fails (no first maximum, out of memory, ...) does not "
+                          "stop the others: it is reported on stderr with its parameters, its "
+                          "rows get status 'failed: <error>' and empty values (the others "
+                          "'ok'), and the exit code is 1. Rerunning the same command computes "
+                          "only what is missing."),
+        epilog="examples:\n  python -m qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 "
+               "--charger fock coherent --n-th 0 --out results.csv\n"
+               "  python -m qbhelpers sweep --n 8 16 32 --kappa-paper 0.5 1 --workers 2 "
+               "--out r.csv\n"
+               "  python -m qbhelpers sweep --n 64 128 --kappa-paper 0.5 "
+               "--scheduler tcp://10.0.0.5:8786 --out r.csv")
     sw.add_argument("--n", nargs="+", required=True, metavar="N",
                     help="numbers of qubits, positive integers (the charger holds N photons)")
     sw.add_argument("--kappa-paper", nargs="+", required=True, metavar="K",
@@ -619,15 +746,36 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--g", default="1", metavar="G", help="coupling g > 0 (default: 1)")
     sw.add_argument("--method", default="blocks", metavar="M",
                     help=f"solver, among {', '.join(METHODS)} (default: blocks)")
-    sw.add_argument("--out", required=True, metavar="FILE", help="CSV file to write")
+    sw.add_argument("--out", required=True, metavar="FILE",
+                    help="CSV file to write (checked to be writable before computing)")
+    sw.add_argument("--workers", default="0", metavar="W",
+                    help="compute on W local worker processes (default: 0, in this process)")
+    sw.add_argument("--scheduler", default="", metavar="ADDRESS",
+                    help="compute on the workers of a running Dask scheduler, e.g. "
+                         "tcp://10.0.0.5:8786 (needs dask[distributed]; every worker needs "
+                         "the same environment)")
     sw.add_argument("--no-cache", action="store_true",
-                    help="neither read nor write the disk cache (~/.cache/qbhelpers or "
-                         "$QBHELPERS_CACHE)")
+                    help="neither read nor write the disk cache (see the 'cache' command)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
-    # The top-level --help documents both commands in full.
+
+    ca = sub.add_parser(
+        "cache", help="show or empty the disk cache of first maxima",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_fill("The disk cache holds every first maximum computed by sweep and "
+                          "first_max_grid, keyed by its parameters and the environment "
+                          "(qbhelpers version and source, numpy, scipy, numba, QuTiP). Its "
+                          "folder is $QBHELPERS_CACHE, else $XDG_CACHE_HOME/qbhelpers, else "
+                          "~/.cache/qbhelpers."),
+        epilog="examples:\n  python -m qbhelpers cache info\n  python -m qbhelpers cache clear")
+    ca.add_argument("action", choices=("info", "clear"),
+                    help="info: folder, number of entries, size, kinds; clear: delete the "
+                         "entries")
+    ca.set_defaults(func=cmd_cache)
+    # The top-level --help documents every command in full.
     parser.epilog = "\n".join(
-        f"=== command '{name}' ===\n{p.format_help()}" for name, p in (("run", run), ("sweep", sw)))
+        f"=== command '{name}' ===\n{p.format_help()}"
+        for name, p in (("run", run), ("sweep", sw), ("cache", ca)))
     return parser
 
 

@@ -18,28 +18,31 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .units import kappa_from_paper, time_to_paper
 from .battery import charge
-from .plotting import CHARGER_COLORS, LABELS, new_axes
 from .physics.states import CHARGERS
+from .plotting import (CHARGER_NAMES, GAMMA_LABELS, LABELS, PAGE_WIDTH, QUANTITY_COLORS,
+                       QUANTITY_LABELS, n_colors, new_axes)
 from .studies.sweep import first_max_grid
+from .units import kappa_from_paper, time_to_paper
 
 #: The book's standard dissipation grid, in the paper's units κ/Ω_R.
 STANDARD_KAPPAS_OVER_OMEGA_R: np.ndarray = np.linspace(0.0, 2.0, 21)
 
-#: Colours of the four energy curves of :func:`plot_charging`.
-ENERGY_COLORS = {"E_h": "#1f77b4", "ergotropy": "#ff7f0e", "E_c": "#2ca02c", "Q": "#7f7f7f"}
-
-#: Display names of the chargers (for dropdowns and titles).
-CHARGER_NAMES = {"fock": "Fock", "coherent": "coherent", "thermal": "thermal"}
+#: Colours of the four energy curves of :func:`plot_charging` (the book's, see
+#: :data:`qbhelpers.plotting.QUANTITY_COLORS`).
+ENERGY_COLORS = {q: QUANTITY_COLORS[q] for q in ("E_h", "ergotropy", "E_c", "Q")}
 
 #: The collective enhancements, in the order of :func:`plot_enhancement`'s panels.
-ENHANCEMENT_FIGURES = (
-    ("energy", r"$\Gamma_E$"),
-    ("ergotropy", r"$\Gamma_{\mathcal{E}}$"),
-    ("power", r"$\Gamma_P$"),
-    ("rate", r"$\Gamma_\Omega$"),
-)
+ENHANCEMENT_FIGURES = tuple((f, GAMMA_LABELS[f]) for f in ("energy", "ergotropy", "power", "rate"))
+
+#: Labels of the explorers' controls, in TeX between \\( and \\): Jupyter and the
+#: book's pages typeset them with MathJax (no raw "κ/Ω_R" underscore).
+CONTROL_LABELS = {
+    "n_qubits": r"\(N\)",
+    "kappa_over_omega_r": r"\(\kappa/\Omega_R\)",
+    "charger": "charger",
+    "max_n": r"largest \(N\)",
+}
 
 
 def _check_kappa_over_omega_r(value: Any) -> float:
@@ -79,13 +82,11 @@ def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: 
     traj = charge(n_qubits, charger, kappa, times=np.linspace(0.0, 1.5 * tau, int(n_times)))
 
     if ax is None:
-        _, ax = new_axes()
+        _, ax = new_axes(figsize=(PAGE_WIDTH, 4.0))
     x = time_to_paper(traj.t)
-    ax.plot(x, traj.E_h, color=ENERGY_COLORS["E_h"], lw=2, label=r"$E_h$ (holder)")
-    ax.plot(x, traj.ergotropy, color=ENERGY_COLORS["ergotropy"], lw=2,
-            label=r"$\mathcal{E}_h$ (holder ergotropy)")
-    ax.plot(x, traj.E_c, color=ENERGY_COLORS["E_c"], lw=1.5, label=r"$E_c$ (charger)")
-    ax.plot(x, traj.Q, color=ENERGY_COLORS["Q"], lw=1.5, label=r"$Q$ (heat)")
+    for q in ("E_h", "ergotropy", "E_c", "Q"):
+        ax.plot(x, getattr(traj, q), color=QUANTITY_COLORS[q],
+                lw=2 if q in ("E_h", "ergotropy") else 1.5, label=QUANTITY_LABELS[q])
     x_bar = float(time_to_paper(tau))
     ax.axvline(x_bar, color="k", ls="--", lw=0.8)
     ax.axhline(e_bar, color="k", ls="--", lw=0.8)
@@ -98,7 +99,7 @@ def plot_charging(n_qubits: int = 3, kappa_over_omega_r: float = 0.25, charger: 
     ax.set_ylabel(LABELS["energy"])
     ax.set_title(rf"$N={traj.n_qubits}$, $\kappa/\Omega_R={kappa_over_omega_r:g}$, "
                  f"{CHARGER_NAMES[traj.charger]} charger")
-    ax.legend(loc="center right", fontsize=9)
+    ax.legend(loc="best")
     return ax.figure
 
 
@@ -139,6 +140,11 @@ def _explorer(draw: Callable[..., Figure], **controls: Any) -> Any:
     return Explorer(show, **controls)
 
 
+def _described(control: str) -> dict[str, Any]:
+    """The keywords that give a control its typeset label."""
+    return {"description": CONTROL_LABELS[control]}
+
+
 def charging_explorer() -> Any:
     """An ``ipywidgets.interactive`` that redraws :func:`plot_charging`.
 
@@ -150,12 +156,13 @@ def charging_explorer() -> Any:
 
     return _explorer(
         plot_charging,
-        n_qubits=w.IntSlider(value=3, min=1, max=8, step=1, description="N",
-                             continuous_update=False),
+        n_qubits=w.IntSlider(value=3, min=1, max=8, step=1, continuous_update=False,
+                             **_described("n_qubits")),
         kappa_over_omega_r=w.FloatSlider(value=0.25, min=0.0, max=2.0, step=0.05,
-                                         description="κ/Ω_R", continuous_update=False),
+                                         continuous_update=False,
+                                         **_described("kappa_over_omega_r")),
         charger=w.Dropdown(options=[(CHARGER_NAMES[c], c) for c in CHARGERS], value="fock",
-                           description="charger"),
+                           **_described("charger")),
     )
 
 
@@ -191,7 +198,7 @@ def plot_enhancement(n_values: Sequence[int] = (1, 2, 3, 4), charger: str = "foc
     sweep = first_max_grid(n_values, kappa_from_paper(grid), chargers=(charger,),
                            progress=False)
     if ax is None:
-        fig, axes = new_axes(2, 2, figsize=(8.0, 6.0), sharex=True)
+        fig, axes = new_axes(2, 2, figsize=(PAGE_WIDTH, 5.2), sharex=True)
         axes = np.ravel(axes)
         x_labelled = (2, 3)
     else:
@@ -200,40 +207,46 @@ def plot_enhancement(n_values: Sequence[int] = (1, 2, 3, 4), charger: str = "foc
             raise ValueError(f"ax must hold four Axes (one per enhancement), got {axes.size}")
         fig = axes[0].figure
         x_labelled = (0, 1, 2, 3)
-    colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(n_values)))
+    colors = n_colors(n_values)
     for i_ax, (a, (figure, label)) in enumerate(zip(axes, ENHANCEMENT_FIGURES)):
         gamma = sweep.enhancement(figure, charger)
         for i, n in enumerate(n_values):
-            a.plot(grid, gamma[i], "o-", ms=3, color=colors[i], label=rf"$N={n}$")
+            a.plot(grid, gamma[i], "o-", ms=3, color=colors[n], label=rf"$N={n}$")
         a.axhline(1.0, color="k", lw=0.8, ls=":")
         a.set_ylabel(label)
         if i_ax in x_labelled:
             a.set_xlabel(LABELS["kappa"])
         if figure == "ergotropy" and np.isnan(gamma).any():
             a.text(0.98, 0.02, r"blank: $\mathcal{E}^\parallel = 0$", transform=a.transAxes,
-                   ha="right", va="bottom", fontsize=8)
-    axes[0].legend(fontsize=9)
+                   ha="right", va="bottom")
+    axes[0].legend(ncols=2)
     fig.suptitle(f"Collective enhancements, {CHARGER_NAMES[charger]} charger")
     return fig
 
 
-def enhancement_explorer() -> Any:
+def enhancement_explorer(charger: str = "fock", max_n: int = 4) -> Any:
     """An ``ipywidgets.interactive`` that redraws :func:`plot_enhancement`.
 
-    Controls: the charger and the largest N (2..8; lines for N = 1..max).
-    The first call for a new (charger, N) computes 21 first maxima per
-    version (seconds for Fock, up to minutes for a coherent charger at
+    Controls: the charger and the largest N (2..8; lines for N = 1..max);
+    ``charger`` and ``max_n`` are the settings it starts with (and draws
+    first).  The first call for a new (charger, N) computes 21 first maxima
+    per version (seconds for Fock, up to minutes for a coherent charger at
     N = 8); later calls read the disk cache.
     """
     import ipywidgets as w
+
+    if charger not in CHARGERS:
+        raise ValueError(f"charger must be one of {CHARGERS}, got {charger!r}")
+    if isinstance(max_n, bool) or not isinstance(max_n, (int, np.integer)) or not 2 <= max_n <= 8:
+        raise ValueError(f"max_n must be an integer from 2 to 8 (the largest N drawn), got {max_n!r}")
 
     def draw(charger: str, max_n: int) -> Figure:
         return plot_enhancement(tuple(range(1, max_n + 1)), charger)
 
     return _explorer(
         draw,
-        charger=w.Dropdown(options=[(CHARGER_NAMES[c], c) for c in CHARGERS], value="fock",
-                           description="charger"),
-        max_n=w.IntSlider(value=4, min=2, max=8, step=1, description="max N",
-                          continuous_update=False),
+        charger=w.Dropdown(options=[(CHARGER_NAMES[c], c) for c in CHARGERS], value=charger,
+                           **_described("charger")),
+        max_n=w.IntSlider(value=int(max_n), min=2, max=8, step=1, continuous_update=False,
+                          **_described("max_n")),
     )

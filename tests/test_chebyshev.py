@@ -26,15 +26,13 @@ def _dense_generator(prop: chebyshev.SectorPropagator) -> tuple[np.ndarray, np.n
     valid = (sec.n_row >= 0)[:, :, None] & (sec.n_col >= 0)[:, None, :]
     idx = np.argwhere(valid)
     L = np.zeros((len(idx), len(idx)))
-    serial = np.array([0, nb], dtype=np.int64)
     for col, (b, i, j) in enumerate(idx):
         T = np.zeros((nb, m, m + 2))
         T[b, i, j + 1] = 1.0
         out = np.zeros_like(T)
         # no accumulation, two = 1, σ = 0, 1/c = 1, sign = 0: out ← L̃ T
-        chebyshev._recurrence_serial(T, out, np.zeros_like(T), 0.0, 0.0, False, 1.0, 0.0,
-                                     *prop._coef, serial, prop.lo_r, prop.hi_r, prop.hi_c,
-                                     0.0, 1.0)
+        chebyshev.recurrence(T, out, np.zeros_like(T), 0.0, 0.0, False, 1.0, 0.0, *prop._coef,
+                             0, nb - 1, prop.lo_r, prop.hi_r, prop.hi_c, 0.0, 1.0)
         L[:, col] = out[idx[:, 0], idx[:, 1], idx[:, 2] + 1]
     return L, idx
 
@@ -87,3 +85,65 @@ def test_numerical_range_is_enclosed(n_qubits, charger, kappa, n_th, d):
     # the old bounding rectangle was bigger: the stadium is round where it had corners
     corner = complex(-C - r, W + r)
     assert chebyshev._rho(complex((corner - ex.sigma) / ex.gamma)) > ex.rho
+
+
+@pytest.mark.parametrize("n_qubits,charger,kappa,n_th", [
+    (8, "thermal", 2.0, 0.0), (6, "coherent", 1.0, 0.0), (16, "fock", 4.0, 0.0),
+    (3, "thermal", 4.0, 0.3)])
+def test_rounding_cap_does_not_move_results(n_qubits, charger, kappa, n_th, monkeypatch):
+    """The cap on the worst-case amplification of rounding per step decides the
+    step length; a hundred times stricter cap (more, shorter steps) must give
+    the same numbers to far below the book's 1e-8."""
+    import qbhelpers as qb
+    default = qb.first_max(n_qubits, charger, kappa, n_th=n_th)
+    monkeypatch.setattr(chebyshev, "AMPLIFICATION", chebyshev.AMPLIFICATION / 100)
+    chebyshev._choose_expansion.cache_clear()
+    try:
+        strict = qb.first_max(n_qubits, charger, kappa, n_th=n_th)
+    finally:
+        chebyshev._choose_expansion.cache_clear()
+    assert strict.tau == pytest.approx(default.tau, rel=1e-10)
+    for f in ("energy", "ergotropy", "E_c", "Q"):
+        assert getattr(strict, f) == pytest.approx(getattr(default, f), rel=0, abs=1e-10), f
+
+
+def _miller_longdouble(x: float, n: int) -> np.ndarray:
+    """J_m(x), m < n, by Miller's recurrence in extended precision (an independent,
+    slower check: 64-bit mantissa, a far higher start, plain Python)."""
+    import math
+    X = np.longdouble(x)
+    start = max(n, int(x)) + 80 + int(math.sqrt(100 * max(n, int(x))))
+    start += start % 2
+    above, here = np.longdouble(0), np.longdouble(1e-300)
+    vals, norm = {}, np.longdouble(0)
+    for m in range(start, 0, -1):
+        below = np.longdouble(2 * m) / X * here - above
+        above, here = here, below
+        k = m - 1
+        vals[k] = here
+        if k % 2 == 0:
+            norm += here if k == 0 else 2 * here
+        if abs(here) > 1e250:
+            here, above, norm = here * np.longdouble(1e-250), above * np.longdouble(1e-250), \
+                norm * np.longdouble(1e-250)
+            vals = {q: v * np.longdouble(1e-250) for q, v in vals.items()}
+    return np.array([vals[k] / norm for k in range(n)], dtype=np.longdouble)
+
+
+def test_bessel_tables():
+    """The engine's Bessel functions (Miller's recurrence, bessel_table) against
+    SciPy at moderate arguments and an extended-precision run at large ones."""
+    from scipy.special import ive, jv
+    rng = np.random.default_rng(7)
+    for xmax in (1e-3, 0.5, 5.0, 50.0):
+        x = np.concatenate([[0.0], rng.uniform(0, xmax, 50), [xmax]])
+        n = int(1.5 * xmax) + 60
+        m = np.arange(n)
+        np.testing.assert_allclose(chebyshev.bessel_table(x, n, False),
+                                   jv(m[None, :], x[:, None]), rtol=0, atol=2e-15)
+        np.testing.assert_allclose(chebyshev.bessel_table(x, n, True),
+                                   ive(m[None, :], x[:, None]), rtol=0, atol=2e-15)
+    for x in (123.456, 399.9):
+        n = int(1.5 * x) + 60
+        ref = _miller_longdouble(x, n).astype(float)
+        assert np.abs(chebyshev.bessel_table(np.array([x]), n, False)[0] - ref).max() < 3e-15

@@ -80,7 +80,7 @@ def no_sweep(monkeypatch):
 
     monkeypatch.setattr(qbhelpers.studies.sweep, "first_max_grid", _forbidden)
     monkeypatch.setattr(qbhelpers, "first_max_grid", _forbidden)
-    monkeypatch.setattr(qbhelpers.studies.sweep, "cached_first_max", _forbidden)
+    monkeypatch.setattr(qbhelpers.studies.sweep, "first_max_point", _forbidden)
     monkeypatch.setattr(qbhelpers.studies.cache, "cached_first_max", _forbidden)
     monkeypatch.setattr(qbhelpers.battery, "first_max", _forbidden)
     monkeypatch.setattr(qbhelpers, "first_max", _forbidden)
