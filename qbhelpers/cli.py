@@ -14,6 +14,7 @@ import ast
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -70,6 +71,45 @@ def resolve_chapter(chapter: str, folder: Path | None = None) -> Path:
 
 
 # ------------------------------------------------------------- parameters
+#: What to install for the commands that need more than the physics.
+BOOK_EXTRA = 'pip install "qbhelpers[book]"'
+
+
+class MissingExtra(Exception):
+    """A command needs a package of an optional extra that is not installed:
+    reported in one line, naming the install command, with exit code 1."""
+
+
+def _require(module: str, extra: str = BOOK_EXTRA):
+    """Import ``module`` or stop with a one-line message naming ``extra``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f"this command needs {module}, which is not installed; install "
+                           f"the book's extras: {extra}") from None
+
+
+def read_notebook(path: Path) -> dict:
+    """A notebook's JSON, or a CliError that says what is wrong with the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read the notebook {str(path)!r}: {exc}") from None
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{str(path)!r} is not a valid notebook (not JSON: {exc.msg} at line "
+                       f"{exc.lineno}, column {exc.colno})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or \
+            not isinstance(nb.get("nbformat"), int) or \
+            not all(isinstance(c, dict) and "cell_type" in c for c in nb["cells"]):
+        raise CliError(f"{str(path)!r} is not a valid notebook (a Jupyter notebook is a JSON "
+                       "object with 'nbformat' and a list of 'cells', each with a 'cell_type')")
+    return nb
+
+
 def _parameters_cell(nb: dict) -> str | None:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
@@ -98,50 +138,72 @@ def _default_type(node: ast.expr) -> type | None:
     return type(value) if type(value) in _TYPE_NAMES else None
 
 
+#: Builtin names an annotation may use (``n_times: int = 301``, ``N_values: list[int]``).
+_ANNOTATIONS = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
+                "tuple": list, "dict": dict}
+
+
+def _annotation(node: ast.expr | None) -> tuple[type | None, type | None]:
+    """(type, item type) from a parameter's annotation: ``int`` -> (int, None),
+    ``list[float]`` -> (list, float); (None, None) for anything else."""
+    if isinstance(node, ast.Name):
+        return _ANNOTATIONS.get(node.id), None
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and \
+            _ANNOTATIONS.get(node.value.id) is list:
+        item = node.slice
+        return list, (_ANNOTATIONS.get(item.id) if isinstance(item, ast.Name) else None)
+    return None, None
+
+
+#: A range a chapter declares in a parameter's comment: ``>= 2``, ``> 0``,
+#: ``<= 10``, ``< 1`` (several may be given, e.g. ``>= 0, <= 2``).  For a list
+#: it applies to every item.
+_BOUND = re.compile(r"(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])")
+
+
+def declared_range(comment: str) -> list[tuple[str, float]]:
+    """The bounds a parameter's comment declares, as (operator, number)."""
+    return [(op, float(num)) for op, num in _BOUND.findall(comment)]
+
+
 def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
     """The parameters of a notebook's cell tagged ``parameters``.
 
-    Names, defaults and help come from :func:`papermill.inspect_notebook`.  Its
-    line parser skips a line with a second ``=`` (say in a comment), so the
-    cell is also read with :mod:`ast`, which finds every assignment; ``type``
-    is the default's type, or None when it cannot be told without running code.
+    The cell is read with :mod:`ast`, which finds every assignment (papermill's
+    line parser skips a line with a second ``=``, say in a comment).  For
+    each name: ``default`` (its source text), ``type`` (from the annotation,
+    ``n_times: int = 301``, else from the default; None when it cannot be
+    told without running code), ``item`` (the item type of an annotated list),
+    ``help`` (the comment after it, which papermill shows too) and ``range``
+    (the bounds the comment declares, see :func:`declared_range`).
     """
-    import logging
-
-    import papermill
-
-    pm_log = logging.getLogger("papermill")
-    level = pm_log.level
-    pm_log.setLevel(logging.ERROR)  # its "Unable to parse line" warnings: handled below
-    try:
-        inspected = papermill.inspect_notebook(str(path))
-    finally:
-        pm_log.setLevel(level)
-    source = _parameters_cell(json.loads(Path(path).read_text(encoding="utf-8")))
+    nb = read_notebook(path)
+    source = _parameters_cell(nb)
     params: dict[str, dict[str, Any]] = {}
     try:
         tree = ast.parse(source) if source is not None else None
-    except SyntaxError:
-        tree = None
+    except SyntaxError as exc:
+        raise CliError(f"the parameters cell of {Path(path).name} is not valid Python "
+                       f"({exc.msg}, line {exc.lineno})") from None
     if tree is not None:  # in the cell's order
         lines = source.splitlines()
         for stmt in tree.body:
+            annotation = None
             if isinstance(stmt, ast.Assign):
                 targets, value = stmt.targets, stmt.value
             elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                targets, value = [stmt.target], stmt.value
+                targets, value, annotation = [stmt.target], stmt.value, stmt.annotation
             else:
                 continue
             tail = lines[stmt.end_lineno - 1][stmt.end_col_offset:]
+            comment = tail.split("#", 1)[1].strip() if "#" in tail else ""
+            kind, item = _annotation(annotation)
             for target in targets:
                 if isinstance(target, ast.Name):
                     params[target.id] = {
                         "default": ast.get_source_segment(source, value),
-                        "type": _default_type(value),
-                        "help": tail.split("#", 1)[1].strip() if "#" in tail else ""}
-    for name, p in inspected.items():
-        entry = params.setdefault(name, {"default": p.get("default"), "type": None, "help": ""})
-        entry["help"] = p.get("help") or entry["help"]
+                        "type": kind or _default_type(value), "item": item,
+                        "help": comment, "range": declared_range(comment)}
     return params
 
 
@@ -159,8 +221,16 @@ def _type_name(value: Any) -> str:
 
 
 def check_parameter(chapter: str, name: str, text: str, spec: dict[str, Any]) -> Any:
-    """Parse ``text`` and check it against the type of the default."""
-    value = parse_value(text)
+    """Parse ``text`` (a ``-p`` value) and check it (:func:`check_value`)."""
+    return check_value(chapter, name, parse_value(text), spec, text)
+
+
+def check_value(chapter: str, name: str, value: Any, spec: dict[str, Any],
+                text: str | None = None) -> Any:
+    """Check a parameter's value against the type of its annotation or
+    default, and against its declared range (or, without one, the sign of a
+    non-negative numeric default)."""
+    text = repr(value) if text is None else text
     want = spec.get("type")
     if want is None or want is bool:
         if want is bool and not isinstance(value, bool):
@@ -187,17 +257,26 @@ def check_parameter(chapter: str, name: str, text: str, spec: dict[str, Any]) ->
         if not isinstance(value, str):
             raise CliError(f"{what} a string {default}; got {_type_name(value)} {text!r} "
                            f"(to pass it as text, quote it: \"'{text}'\")")
+    elif want is dict:
+        if not isinstance(value, dict):
+            raise CliError(f"{what} a dict {default}; got {_type_name(value)} {text!r}")
+    _check_range(what, default, value, spec)
     return value
 
 
 def _check_items(what: str, default: str, value: list, spec: dict[str, Any]) -> list:
-    """If the default is a literal list of one kind (ints, numbers, strings), so
-    must the new list be."""
-    try:
-        items = ast.literal_eval(spec["default"])
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return value
-    kinds = {_type_name(x) for x in items}
+    """If the annotation gives the item type (``list[int]``), or the default
+    is a literal list of one kind (ints, numbers, strings), so must the new
+    list's items be."""
+    item = spec.get("item")
+    if item is not None:
+        kinds = {{int: "int", float: "float", str: "str"}.get(item, "other")}
+    else:
+        try:
+            items = ast.literal_eval(spec["default"])
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return value
+        kinds = {_type_name(x) for x in items}
     if kinds == {"int"}:
         bad = [x for x in value if isinstance(x, bool) or not isinstance(x, int)]
         kind = "ints"
@@ -212,6 +291,40 @@ def _check_items(what: str, default: str, value: list, spec: dict[str, Any]) -> 
     if bad:
         raise CliError(f"{what} a list of {kind} {default}; got {bad[0]!r} in {value!r}")
     return value
+
+
+_HOLDS = {">=": lambda x, b: x >= b, ">": lambda x, b: x > b,
+          "<=": lambda x, b: x <= b, "<": lambda x, b: x < b}
+
+
+def _check_range(what: str, default: str, value: Any, spec: dict[str, Any]) -> None:
+    """The number (or every number of a list) within the declared range; with
+    no declared range, not negative if the default is a non-negative number
+    (or list of them)."""
+    numbers_ = [x for x in (value if isinstance(value, list) else [value])
+                if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    bounds = spec.get("range") or []
+    for op, bound in bounds:
+        for x in numbers_:
+            if not _HOLDS[op](x, bound):
+                shown = " and ".join(f"{o} {b:g}" for o, b in bounds)
+                each = "every item " if isinstance(value, list) else ""
+                raise CliError(f"{what} {each}{shown} (its declared range) {default}; "
+                               f"got {x!r}")
+    if bounds:
+        return
+    try:
+        reference = ast.literal_eval(spec["default"])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, KeyError):
+        return
+    refs = reference if isinstance(reference, (list, tuple)) else [reference]
+    refs = [x for x in refs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    if refs and min(refs) >= 0:
+        for x in numbers_:
+            if x < 0:
+                raise CliError(f"{what} >= 0 {default[:-1]}; a chapter may declare another "
+                               "range in the parameter's comment, e.g. '# ..., >= -1'); "
+                               f"got {x!r}")
 
 
 # -------------------------------------------------------------------- run
@@ -234,19 +347,76 @@ def _kernel_environment():
             os.environ["JUPYTER_PREFER_ENV_PATH"] = prefer
 
 
+def read_params_file(path: str) -> dict[str, Any]:
+    """The parameters of a YAML file: a mapping from names to values."""
+    yaml = _require("yaml")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"--params-file: cannot read {path!r}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CliError(f"--params-file: {path!r} is not valid YAML: "
+                       f"{str(exc).splitlines()[0]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise CliError(f"--params-file: {path!r} must hold a mapping of parameter names to "
+                       "values, e.g. 'n_times: 101'")
+    return data
+
+
+def check_out_dir(out: str) -> Path:
+    """``--out``: a folder that exists or can be made (checked before running)."""
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        raise CliError(f"--out must be a folder (for the notebook and its data/), but "
+                       f"{out!r} is an existing file")
+    parent = path.resolve()
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--out: cannot create or write into {out!r} "
+                       f"({str(parent)!r} is not a writable folder)")
+    return path.resolve()
+
+
 def prepare_run(args) -> tuple[Path, dict[str, Any]]:
-    """Check the chapter and every ``-p`` (nothing runs here)."""
+    """Check the chapter, the output folder and every parameter: the chapter's
+    small ones (``--quick``), then those of ``--params-file``, then each
+    ``-p`` (later ones override earlier ones).  Nothing runs here."""
     notebook = resolve_chapter(args.chapter)
     chapter = notebook.stem
     spec = notebook_parameters(notebook)
-    if args.params and not spec:
-        raise CliError(f"chapter {chapter} has no cell tagged 'parameters': it takes no -p")
+    quick = getattr(args, "quick", False)
+    params_file = getattr(args, "params_file", None)
+    if (args.params or params_file or quick) and not spec:
+        raise CliError(f"chapter {chapter} has no cell tagged 'parameters': it takes no "
+                       "parameters")
     values: dict[str, Any] = {}
+
+    def take(source: str, items: dict[str, Any], parse: bool) -> None:
+        for name, raw in items.items():
+            if name not in spec:
+                raise CliError(f"unknown parameter {name!r} for chapter {chapter}"
+                               + (f" (in {source})" if source else "")
+                               + f"; allowed: {', '.join(spec)}")
+            values[name] = (check_parameter(chapter, name, raw, spec[name]) if parse
+                            else check_value(chapter, name, raw, spec[name]))
+
+    if quick:
+        small = read_notebook(notebook).get("metadata", {}).get("qb_small_params")
+        if not isinstance(small, dict) or not small:
+            raise CliError(f"chapter {chapter} declares no small parameters "
+                           "(notebook metadata 'qb_small_params'): --quick has nothing to use")
+        take("its qb_small_params", small, parse=False)
+    if params_file:
+        take(params_file, read_params_file(params_file), parse=False)
     for name, text in args.params or []:
-        if name not in spec:
-            raise CliError(f"unknown parameter {name!r} for chapter {chapter}; "
-                           f"allowed: {', '.join(spec)}")
-        values[name] = check_parameter(chapter, name, text, spec[name])
+        take("", {name: text}, parse=True)
+    if not getattr(args, "list_params", False):
+        check_out_dir(args.out)
     return notebook, values
 
 
@@ -264,10 +434,12 @@ def cmd_run(args) -> int:
             print(f"{name:<{width}} = {p['default']}" + (f"    # {p['help']}" if p["help"] else ""))
         return 0
 
-    import papermill
-
-    out_dir = Path(args.out).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    papermill = _require("papermill")
+    out_dir = check_out_dir(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out: cannot create {args.out!r}: {exc}") from None
     output = out_dir / notebook.name
     # The notebook runs in a scratch copy of its folder, so relative paths
     # (data/...) work as in the book, but the book's own data/ is not overwritten.
@@ -283,20 +455,23 @@ def cmd_run(args) -> int:
                 papermill.execute_notebook(str(notebook), str(output), parameters=values,
                                            progress_bar=True, cwd=str(work))
             except papermill.PapermillExecutionError as exc:
-                failed = exc
+                failed = f"the notebook raised {exc.ename}: {exc.evalue}"
+            except Exception as exc:  # the kernel died, the notebook is malformed, ...
+                failed = f"papermill could not run the notebook: {type(exc).__name__}: {exc}"
         after = _csv_snapshot(work / "data")
         written = sorted(p for p, stamp in after.items() if before.get(p) != stamp)
         for rel in written:
             dest = out_dir / "data" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(work / "data" / rel, dest)
-    print(f"wrote {output}", file=sys.stderr)
+    if output.exists():
+        print(f"wrote {output}", file=sys.stderr)
     if written:
         print(f"wrote {len(written)} CSV file(s) to {out_dir / 'data'}: "
               + ", ".join(str(p) for p in written), file=sys.stderr)
     if failed is not None:
-        print(f"error: the notebook raised {failed.ename}: {failed.evalue} "
-              f"(see the failing cell in {output})", file=sys.stderr)
+        where = f" (see the failing cell in {output})" if output.exists() else ""
+        print(f"error: {failed.splitlines()[0] if failed else failed}{where}", file=sys.stderr)
         return 1
     return 0
 
@@ -512,16 +687,26 @@ def build_parser() -> argparse.ArgumentParser:
                "parameters: the names assigned in the chapter's cell tagged 'parameters'; "
                "list them with --list-params.\n"
                "values: Python literals (3, 0.5, \"[1, 2]\", \"'fock'\"), else taken as text; "
-               "each must have the type of the default\n"
-               "(int; float, which also takes an int; list; str).\n\n"
+               "each must have the type of the\n"
+               "annotation or default (int; float, which also takes an int; list; str), and "
+               "lie in the range\n"
+               "the parameter's comment declares ('# number of time points, >= 2'); without "
+               "one, a number\n"
+               "whose default is >= 0 must be >= 0.  Precedence: --quick, then --params-file, "
+               "then each -p.\n\n"
                "example:\n  python -m qbhelpers run 01 -p N_values \"[1, 2]\" -p n_times 101 "
-               "--out rerun")
+               "--out rerun\n  python -m qbhelpers run 02 --quick --params-file my.yaml")
     run.add_argument("chapter", metavar="CHAPTER",
                      help="chapter number (01), name (01_model) or path to a notebook")
     run.add_argument("-p", "--parameter", dest="params", nargs=2, action="append",
                      metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")
     run.add_argument("--out", metavar="DIR", default="rerun",
                      help="folder for the executed notebook and its data/ (default: rerun)")
+    run.add_argument("--params-file", metavar="FILE.yaml",
+                     help="a YAML file of parameters (a mapping: 'n_times: 101'); -p overrides it")
+    run.add_argument("--quick", action="store_true",
+                     help="use the chapter's small parameters (notebook metadata "
+                          "'qb_small_params'): a fast rerun; --params-file and -p override them")
     run.add_argument("--list-params", action="store_true",
                      help="print the chapter's parameters with their defaults and exit")
     run.set_defaults(func=cmd_run)
@@ -605,6 +790,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except CliError as exc:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
+    except MissingExtra as exc:
+        parser.exit(1, f"{parser.prog} {args.command}: error: {exc}\n")
     return 0  # not reached
 
 

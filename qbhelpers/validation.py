@@ -17,7 +17,7 @@ import numpy as np
 def check_positive_int(name: str, value: Any, what: str = "") -> int:
     """A positive integer (integer-valued reals accepted; bools refused)."""
     hint = f" ({what})" if what else ""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a positive integer{hint}, got {value!r}")
     if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
@@ -43,9 +43,11 @@ def check_n_qubits(n_qubits: Any, method: str, limit: int) -> int:
     return n
 
 
-def check_real(name: str, value: Any, *, positive: bool = False) -> float:
-    """A finite real number, non-negative (or strictly positive)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def check_real(name: str, value: Any, *, positive: bool = False,
+               maximum: float | None = None) -> float:
+    """A finite real number, non-negative (or strictly positive), at most
+    ``maximum`` if given."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     v = float(value)
     if not math.isfinite(v):
@@ -54,7 +56,32 @@ def check_real(name: str, value: Any, *, positive: bool = False) -> float:
         raise ValueError(f"{name} must be > 0, got {v}")
     if v < 0:
         raise ValueError(f"{name} must be >= 0, got {v}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be at most {maximum:g}, got {v:g}")
     return v
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """True or False (NumPy booleans accepted; strings and numbers refused)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_real_array(name: str, value: Any, *, nonnegative: bool = False) -> Any:
+    """A real number or array of real numbers, finite (and >= 0 with
+    ``nonnegative``): a float for a scalar, else a float array.  Strings,
+    booleans and complex numbers are refused."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real number or an array of real numbers, "
+                        f"got {value!r}")
+    a = a.astype(float)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if nonnegative and np.any(a < 0):
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return float(a) if a.ndim == 0 else a
 
 
 def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
@@ -65,13 +92,13 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def check_mean_photons(charger: str, mean_photons: Any, n_qubits: int) -> float:
-    """Mean photon number of the charger; defaults to ``n_qubits``.
-
-    A Fock charger needs a non-negative integer."""
+def check_mean_photons(charger: str, mean_photons: Any, n_qubits: int,
+                       maximum: float | None = None) -> float:
+    """Mean photon number of the charger; defaults to ``n_qubits``; at most
+    ``maximum``.  A Fock charger needs a non-negative integer."""
     if mean_photons is None:
         return float(n_qubits)
-    v = check_real("mean_photons", mean_photons)
+    v = check_real("mean_photons", mean_photons, maximum=maximum)
     if charger == "fock" and not v.is_integer():
         raise ValueError(
             f"mean_photons must be a non-negative integer for a Fock charger, got {mean_photons!r}"
@@ -90,22 +117,32 @@ def check_parallel_split(charger: str, mean_photons: float, n_qubits: int) -> fl
     return per_cell
 
 
-def check_n_cut(n_cut: Any) -> int | None:
+def check_n_cut(n_cut: Any, maximum: int | None = None) -> int | None:
+    """None (automatic) or a non-negative integer, at most ``maximum``."""
     if n_cut is None:
         return None
-    if isinstance(n_cut, bool) or not isinstance(n_cut, numbers.Integral):
+    if isinstance(n_cut, (bool, np.bool_)) or not isinstance(n_cut, numbers.Integral):
         raise TypeError(f"n_cut must be a non-negative integer or None, got {n_cut!r}")
     if n_cut < 0:
         raise ValueError(f"n_cut must be a non-negative integer or None, got {n_cut}")
+    if maximum is not None and n_cut > maximum:
+        raise ValueError(f"n_cut must be at most {maximum:g} (photon levels), got {n_cut}")
     return int(n_cut)
 
 
 def check_times(times: Any) -> np.ndarray:
-    """A 1-D, finite, strictly increasing array of times starting at 0."""
+    """A 1-D, finite, strictly increasing array of real times starting at 0
+    (strings, booleans and complex numbers refused)."""
     try:
-        t = np.asarray(times, dtype=float)
+        raw = np.asarray(times)
     except (TypeError, ValueError):
-        raise TypeError(f"times must be a 1-D array of numbers, got {type(times).__name__}") from None
+        raw = None
+    if raw is None or raw.dtype.kind not in "iuf":
+        raise TypeError("times must be a 1-D array of real numbers (units of 1/g), got "
+                        f"{type(times).__name__}"
+                        + (f" of {raw.dtype}" if raw is not None and raw.dtype.kind != "O"
+                           else ""))
+    t = raw.astype(float)
     if t.ndim != 1 or t.size < 2:
         raise ValueError("times must be a 1-D array with at least two entries")
     if not np.all(np.isfinite(t)):

@@ -18,8 +18,8 @@ import pytest
 
 import qbhelpers as qb
 from conftest import TOL
-from qbhelpers.engines import (REGISTRY, Chunk, Engine, Extremum, Measurement, Method, Samples,
-                               Setup)
+from qbhelpers.engines import (REGISTRY, Chunk, Engine, Estimate, Extremum, Measurement, Method,
+                               Samples, Setup)
 from qbhelpers.problem import make_setup
 
 METHODS = tuple(REGISTRY)
@@ -52,6 +52,29 @@ def test_method_objects(name):
     assert isinstance(m.state_size(setup), int) and m.state_size(setup) > 0
     # a name selects the default options
     assert make_setup(2, "fock", 0.5, method=name).method == m
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_method_estimates_its_cost_before_running(name, no_solver):
+    """Method.estimate (abstract in engines/base.py) answers from sizes and
+    spectral bounds alone (no engine is built: ``no_solver``), and its memory
+    and work grow with what they should: the time span, the number of qubits,
+    the sectors a coherent charger needs, a discharge's holder."""
+    m = REGISTRY[name]()
+    small = make_setup(2, "fock", 0.5, method=m)
+    est = m.estimate(small, 1.0)
+    assert isinstance(est, Estimate)
+    assert est.memory > 0 and est.work > 0 and est.seconds > 0
+    assert isinstance(est.work_unit, str) and est.work_unit
+    longer = m.estimate(small, 100.0)
+    assert longer.work > 10 * est.work and longer.seconds > 10 * est.seconds
+    assert longer.memory == est.memory  # memory does not grow with time
+    bigger = make_setup(4, "fock", 0.5, method=m)
+    assert m.estimate(bigger, 1.0).memory > est.memory
+    coherent = make_setup(2, "coherent", 0.5, method=m)
+    assert m.estimate(coherent, 1.0, with_charger=True).work >= m.estimate(coherent, 1.0).work
+    holder = np.diag([0.0, 0.0, 1.0]).astype(complex)
+    assert m.estimate(small, 1.0, holder).seconds > 0
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -15,8 +15,8 @@ imports every engine module, so :data:`METHODS` lists them all:
 """
 from __future__ import annotations
 
-from .base import (REGISTRY, Chunk, Engine, Extremum, Measurement, Method, NoMaximumError,
-                   Samples, Setup)
+from .base import (REGISTRY, Chunk, CostLimitError, Engine, Estimate, Extremum, Measurement,
+                   Method, NoMaximumError, Samples, Setup)
 # the order of these imports is the order of METHODS
 from .chebyshev import Chebyshev  # noqa: I001
 from .runge_kutta import RungeKutta
@@ -30,4 +30,4 @@ MAX_QUBITS: dict[str, int] = {name: cls.max_qubits for name, cls in REGISTRY.ite
 
 __all__ = ["METHODS", "MAX_QUBITS", "REGISTRY", "Chebyshev", "RungeKutta", "QutipDicke",
            "QutipFull", "Method", "Engine", "Chunk", "Setup", "Samples", "Extremum",
-           "Measurement", "NoMaximumError"]
+           "Measurement", "NoMaximumError", "CostLimitError", "Estimate"]

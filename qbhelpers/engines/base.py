@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterable, Iterator
+from typing import Callable, ClassVar, Iterable, Iterator
 
 import numpy as np
 from scipy.optimize import brentq
@@ -118,8 +118,30 @@ class Extremum:
     holder_state: np.ndarray = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """What a run will cost, estimated before it starts (see :mod:`.cost`).
+
+    ``memory``: peak memory (bytes) of the engine's states and operators;
+    ``work``: the engine's unit of work, ``work_unit`` (generator
+    applications, right-hand-side evaluations); ``seconds``: expected
+    duration on a machine like the project's 2-core one (a guide, good to a
+    factor of about 3)."""
+
+    memory: float
+    work: float
+    seconds: float
+    work_unit: str = "generator applications"
+
+
 class NoMaximumError(ValueError):
     """E_h(t) has no local maximum (or minimum) in the searched window."""
+
+
+class CostLimitError(ValueError):
+    """A run would exceed (or, while searching, has reached) the memory or
+    work limit (see :mod:`qbhelpers.problem`); the message names the
+    parameters that set its cost and what to change."""
 
 
 # ----------------------------------------------------------------- chunks
@@ -172,6 +194,17 @@ class Method(ABC):
         Dicke-basis holder state) into an empty charger."""
 
     @abstractmethod
+    def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
+                 with_charger: bool = False) -> Estimate:
+        """Memory and work of a run from t = 0 to ``t_end`` (1/g) for
+        ``setup`` (discharging when a ``holder`` is given, any holder state:
+        only its presence matters), following every sector its holder
+        states need (and the charger's, with ``with_charger``).  Computed
+        from sizes and spectral bounds, without building the engine: it is
+        how the public functions refuse a run that would not fit in memory or
+        in the work limit before it starts."""
+
+    @abstractmethod
     def state_size(self, setup: Setup) -> int:
         """Number of entries of the largest state the engine integrates for
         ``setup`` (its memory is a small multiple of this)."""
@@ -186,6 +219,9 @@ class Engine(ABC):
     def __init__(self, setup: Setup, holder: np.ndarray | None = None):
         self.setup = setup
         self.holder = holder
+        #: Called with the time reached (1/g) as a long run advances (a
+        #: progress bar); engines call it at least once per step or output time.
+        self.on_time: Callable[[float], None] = _ignore
 
     @abstractmethod
     def trajectory(self, times: np.ndarray, with_charger: bool = False) -> Samples:
@@ -210,10 +246,12 @@ class Engine(ABC):
             e += float(np.real(np.diag(self.holder)) @ np.arange(self.holder.shape[0]))
         return e
 
-    def first_extremum(self, kind: str = "max") -> Extremum:
+    def first_extremum(self, kind: str = "max", t_stop: float = math.inf) -> Extremum:
         """The first local maximum (``kind="max"``) or minimum (``"min"``) of
-        E_h(t) for t > 0, see :func:`find_first_extremum`."""
-        tau, chunk, top = find_first_extremum(self.chunks(), self.setup, self.excitations, kind)
+        E_h(t) for t > 0, see :func:`find_first_extremum` (which gives up with
+        :class:`CostLimitError` at ``t_stop``)."""
+        tau, chunk, top = find_first_extremum(self.chunks(), self.setup, self.excitations, kind,
+                                              t_stop=t_stop, on_time=self.on_time)
         m = chunk.measure(tau)
         rho_h, erg = self.holder_at(chunk, tau)
         return Extremum(tau=tau, E_h=m.E_h, E_c=m.E_c, Q=m.Q, top=max(top, m.top),
@@ -247,10 +285,23 @@ def time_scale(setup: Setup, excitations: float) -> float:
     return math.pi / (2 * setup.g * math.sqrt(setup.n_qubits * n_eff))
 
 
-def noise_floor(setup: Setup, excitations: float) -> float:
-    """|dE_h/dt| below which a sign change is rounding, not an extremum: E_h
-    that saturates (warm bath, strong damping) must not yield a spurious τ̄."""
-    return 1e-9 * max(excitations + setup.n_th, 1.0) / time_scale(setup, excitations)
+#: Relative size of the noise floor: a change of dE_h/dt smaller than this
+#: fraction of the signal (see :func:`noise_floor`) is taken for rounding.
+RELATIVE_FLOOR = 1e-9
+
+
+def noise_floor(setup: Setup, excitations: float, signal: float) -> float:
+    """|dE_h/dt| below which a sign change is rounding, not an extremum.
+
+    ``signal`` is the largest change of E_h from its initial value seen so
+    far (ħω); the floor is RELATIVE_FLOOR × signal per time scale
+    (:func:`time_scale`).  Judged relative to the signal, a clean maximum of
+    any height is found (at κ = 10⁶g the first maximum of one qubit is
+    ~1e-12 ħω high and falls at ~1e-18 ħω·g afterwards, far above the
+    engines' rounding, which is relative within each excitation block), while
+    an E_h that only saturates (warm bath, strong damping) does not yield a
+    spurious τ̄ from the rounding noise in its tail."""
+    return RELATIVE_FLOOR * signal / time_scale(setup, excitations)
 
 
 def no_extremum(setup: Setup, t_max: float, kind: str) -> NoMaximumError:
@@ -261,8 +312,14 @@ def no_extremum(setup: Setup, t_max: float, kind: str) -> NoMaximumError:
         f"n_th={setup.n_th:g}")
 
 
+def _ignore(t: float) -> None:
+    """The default :attr:`Engine.on_time`: no progress shown."""
+
+
 def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: float,
-                        kind: str = "max") -> tuple[float, Chunk, float]:
+                        kind: str = "max", *, t_stop: float = math.inf,
+                        on_time: Callable[[float], None] = _ignore
+                        ) -> tuple[float, Chunk, float]:
     """First t > 0 where dE_h/dt turns from + to − (``kind="max"``) or from −
     to + (``"min"``): returns (τ̄, the chunk holding it, the largest top-level
     population seen).
@@ -272,29 +329,50 @@ def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: floa
     first where it clearly falls (rises), i.e. by more than the noise floor,
     and refined by Brent's method on the exact derivative.  The search gives
     up (:class:`NoMaximumError`) after SEARCH_WINDOW time scales, or once E_h
-    has stayed flat to rounding for QUIET_WINDOW of them.
+    has stayed flat to rounding for QUIET_WINDOW of them.  Reaching ``t_stop``
+    (the time at which the run would exceed its work limit, set by the
+    caller) first ends it with :class:`CostLimitError`; ``on_time`` is told
+    the end of every chunk.
     """
     sign = 1.0 if kind == "max" else -1.0
     scale = time_scale(setup, excitations)
-    floor = noise_floor(setup, excitations)
     t_max = SEARCH_WINDOW * scale
     lo = 0.0  # last instant where E_h still rises (for "max"); E_h starts at rest
     since_lo: list[Chunk] = []  # the chunks from the one holding lo to the current one
     quiet_from = None
     top = 0.0
+    e_start = None  # E_h(0)
+    signal = 0.0  # largest |E_h(t) - E_h(0)| seen
     for chunk in chunks:
         if chunk.t0 >= t_max:
             break
+        if chunk.t0 >= t_stop:
+            raise CostLimitError(
+                f"the search for the first {'maximum' if kind == 'max' else 'minimum'} of E_h "
+                f"reached t={chunk.t0:.3g} (1/g) without finding it, and going on would exceed "
+                f"the work limit (n_qubits={setup.n_qubits}, charger={setup.charger!r}, "
+                f"kappa={setup.kappa:g}, n_th={setup.n_th:g}, n_cut={setup.n_cut}, "
+                f"method={setup.method.name!r}); raise the limit with the environment "
+                "variable QBHELPERS_MAX_SECONDS if you mean to wait")
+        on_time(chunk.t1)
+        if e_start is None:
+            e_start = chunk.measure(chunk.t0).E_h
         since_lo.append(chunk)
         top = max(top, chunk.top)
+        # the signal is measured at the chunk's end, so that the floor used on
+        # its samples is never larger than the one the chunk itself justifies
+        signal = max(signal, abs(chunk.measure(chunk.t1).E_h - e_start))
+        floor = noise_floor(setup, excitations, signal)
         de = sign * np.asarray(chunk.sample_dE, dtype=float)
         for t, d in zip(chunk.sample_times, de):
             if d < -floor:
                 tau = _refine(since_lo, lo, float(t), sign)
+                if tau is None:
+                    raise no_extremum(setup, float(t), kind)
                 return tau, chunk_holding(since_lo, tau), top
             if d > 0:
                 lo, since_lo = float(t), [chunk]
-            if abs(d) < floor:
+            if abs(d) <= floor:
                 quiet_from = t if quiet_from is None else quiet_from
                 if t - quiet_from > QUIET_WINDOW * scale:
                     raise no_extremum(setup, float(t), kind)
@@ -303,10 +381,11 @@ def find_first_extremum(chunks: Iterable[Chunk], setup: Setup, excitations: floa
     raise no_extremum(setup, t_max, kind)
 
 
-def _refine(chunks: list[Chunk], lo: float, hi: float, sign: float) -> float:
+def _refine(chunks: list[Chunk], lo: float, hi: float, sign: float) -> float | None:
     """The root of dE_h/dt in [lo, hi], evaluated on whichever chunk holds the
-    instant.  If the rise ended in rounding noise (dE_h/dt ≤ 0 already at lo),
-    lo itself is the extremum."""
+    instant.  If the rise ended in rounding noise (dE_h/dt ≤ 0 already at
+    lo > 0), lo itself is the extremum.  From lo = 0 (E_h at rest) the start
+    of the rise is looked for at hi/2, hi/4, …; None if E_h never rises."""
     def dE(t: float) -> float:
         for c in reversed(chunks):
             if t >= c.t0:
@@ -314,7 +393,17 @@ def _refine(chunks: list[Chunk], lo: float, hi: float, sign: float) -> float:
         return sign * chunks[0].derivative(t)
 
     if dE(lo) <= 0:
-        return lo
+        if lo > 0.0:
+            return lo
+        # lo = 0, where E_h starts at rest (dE_h/dt = 0): the rise may be far
+        # shorter than the sample spacing (strong damping); find where it is
+        for k in range(1, 80):
+            t = hi * 0.5 ** k
+            if dE(t) > 0:
+                lo = t
+                break
+        else:
+            return None
     return float(brentq(dE, lo, hi, xtol=1e-15 * max(hi, 1e-300), rtol=1e-14, maxiter=200))
 
 

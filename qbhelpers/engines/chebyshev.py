@@ -37,8 +37,9 @@ from scipy.linalg import eigvalsh_tridiagonal
 from scipy.special import gammaln
 
 from ..physics.ergotropy import holder_ergotropy
-from .base import (Chunk, Engine, Measurement, Method, Samples, Setup, samples_from_states,
-                   time_scale)
+from .base import (Chunk, Engine, Estimate, Measurement, Method, Samples, Setup,
+                   samples_from_states, time_scale)
+from .cost import chebyshev_estimate
 from .sectors import (Sector, SectorLayout, _block_coefficients, place_band,
                       sector_state_size)
 
@@ -781,6 +782,11 @@ class Chebyshev(Method):
 
     def engine(self, setup: Setup, holder: np.ndarray | None = None) -> "ChebyshevEngine":
         return ChebyshevEngine(setup, holder)
+
+    def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
+                 with_charger: bool = False) -> Estimate:
+        return chebyshev_estimate(setup, t_end, holder, with_charger,
+                                  (choose_expansion, commutator_spread, dissipator_disc))
 
     def state_size(self, setup: Setup) -> int:
         return sector_state_size(setup)

@@ -24,7 +24,8 @@ import numpy as np
 from scipy.integrate import DOP853
 
 from ..validation import check_tolerance
-from .base import Method, Setup
+from .base import Estimate, Method, Setup
+from .cost import runge_kutta_estimate
 from .sectors import SectorLayout, sector_state_size
 from .stepping import SteppingEngine
 
@@ -49,6 +50,10 @@ class RungeKutta(Method):
 
     def engine(self, setup: Setup, holder: np.ndarray | None = None) -> "RungeKuttaEngine":
         return RungeKuttaEngine(setup, holder, self.rtol, self.atol)
+
+    def estimate(self, setup: Setup, t_end: float, holder: np.ndarray | None = None, *,
+                 with_charger: bool = False) -> Estimate:
+        return runge_kutta_estimate(setup, t_end, holder, with_charger)
 
     def state_size(self, setup: Setup) -> int:
         return sector_state_size(setup)
@@ -107,7 +112,7 @@ class RungeKuttaEngine(SteppingEngine):
         if solver.status == "failed":
             raise RuntimeError(f"the ODE solver failed: {msg}")
 
-    def evolve(self, state, t0: float, times) -> Iterator[tuple[dict, float]]:
+    def evolve(self, state, t0: float, times, heat: bool = True) -> Iterator[tuple[dict, float]]:
         """(state, Q − Q(t0)) at each of ``times``.  The solver stops exactly at
         every output time (no dense-output interpolation, whose error the
         tolerances do not control), keeping its step size from one to the next."""
@@ -119,8 +124,9 @@ class RungeKuttaEngine(SteppingEngine):
                                      first_step=None if h is None else min(h, target - t))
                 while solver.status == "running":
                     self._step(solver)
-                t, y = solver.t, solver.y
+                t, y = solver.t, solver.y.copy()
                 h = solver.step_size or h
+                _release(solver)  # its ~20 work vectors, before the next one is built
             yield unpack(y.copy())
 
     def march(self, state, t0: float, t_max: float, max_step: float):
@@ -142,6 +148,14 @@ class RungeKuttaEngine(SteppingEngine):
 
     def reduced_charger(self, state) -> np.ndarray:
         return self.layout.charger_state(state)
+
+
+def _release(solver) -> None:
+    """Free a finished SciPy solver now: its right-hand-side wrappers refer
+    back to it, so without this it waits, with its ~20 state-sized work
+    vectors, for Python's cycle collector (a trajectory with many output
+    times held gigabytes that way)."""
+    solver.fun = solver.fun_vectorized = None
 
 
 @numba.njit(cache=True)

@@ -4,7 +4,8 @@ Both advance a whole state with an adaptive ODE solver; a subclass supplies
 
 * ``initial(which)``: the initial state (``which`` as in
   :meth:`qbhelpers.engines.sectors.SectorLayout.initial_sectors`),
-* ``evolve(state, t0, times)``: yields (state, Q − Q(t0)) at each time,
+* ``evolve(state, t0, times, heat=True)``: yields (state, Q − Q(t0)) at each
+  time (the heat may be skipped, and reported as 0, when ``heat`` is False),
 * ``march(state, t0, t_max, max_step)``: yields (t, state, Q − Q(t0)) after
   every solver step,
 * ``observe(state)``: (E_h, E_c, dE_h/dt, top-level population),
@@ -41,13 +42,15 @@ class StepChunk(Chunk):
         self.sample_dE = np.array([de])
         self.top = top
 
-    def state(self, t: float):
-        """(state, Q) at t."""
-        st, dq = next(self.engine.evolve(self.state0, self.t0, [t]))
+    def state(self, t: float, heat: bool = True):
+        """(state, Q) at t (Q is not computed, and 0, with ``heat=False``)."""
+        st, dq = next(self.engine.evolve(self.state0, self.t0, [t], heat=heat))
         return st, self.q0 + dq
 
     def derivative(self, t: float) -> float:
-        return self.measure(t).dE_h
+        if t == self.t1:
+            return self._end.dE_h
+        return self.engine.observe(self.state(t, heat=False)[0])[2]
 
     def measure(self, t: float) -> Measurement:
         if t == self.t1:
@@ -66,6 +69,7 @@ class SteppingEngine(Engine):
         cols = {k: np.empty(T) for k in ("E_h", "E_c", "Q", "top")}
         rho_h, rho_c, erg = [], [], np.empty(T)
         for i, (st, q) in enumerate(self.evolve(state0, 0.0, times)):
+            self.on_time(float(times[i]))
             cols["E_h"][i], cols["E_c"][i], _, cols["top"][i] = self.observe(st)
             cols["Q"][i] = q
             rho_h.append(self.reduced_holder(st))

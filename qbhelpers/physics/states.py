@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import gammaln, pdtrc
 
 
 #: The initial charger states the package knows.
@@ -47,10 +47,12 @@ def _tails(charger: str, mean: float, n_cut: int) -> tuple[float, float]:
     if charger == "thermal":
         if mean == 0:
             return 0.0, 0.0
-        q = mean / (mean + 1.0)
-        prob = q ** (n_cut + 1)
+        # q^{c+1}, q = mean/(mean+1), without underflow trouble for huge means
+        prob = math.exp(-(n_cut + 1) * math.log1p(1.0 / mean))
         # sum_{n>c} n p_n = q^{c+1} (c + 1 + mean)
         return prob, prob * (n_cut + 1 + mean)
+    if mean > 0 and n_cut < mean:  # the bulk lies beyond: Poisson survival function
+        return float(pdtrc(n_cut, mean)), float(mean * pdtrc(n_cut - 1, mean))
     # coherent: sum the (rapidly decaying) tail explicitly
     far = n_cut + 1 + int(20 * math.sqrt(mean + 1) + 50)
     n = np.arange(n_cut + 1, far + 1)
@@ -65,33 +67,71 @@ def truncation_error(charger: str, mean: float, n_cut: int) -> float:
 
 
 def required_n_cut(charger: str, mean: float, tol: float = TRUNCATION_TOL) -> int:
-    """Smallest photon truncation whose initial tail is below ``tol``."""
+    """Smallest photon truncation whose initial tail is below ``tol``.
+
+    The tail shrinks as the truncation grows, so the answer is bracketed by
+    doubling and then bisected: a few dozen evaluations of the tail for any
+    ``mean`` (the thermal tail is a closed form; the coherent one a sum over
+    about 20√n̄ terms)."""
     if charger == "fock":
         return int(round(mean))
-    n = max(int(mean), 1)
-    step = max(1, int(math.sqrt(mean + 1)))
-    while truncation_error(charger, mean, n) >= tol:
-        n += step
-    while n > 0 and truncation_error(charger, mean, n - 1) < tol:
-        n -= 1
-    return n
+    if truncation_error(charger, mean, 0) < tol:
+        return 0
+    lo, hi = 0, max(int(mean), 1)  # error(lo) >= tol
+    while truncation_error(charger, mean, hi) >= tol:
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:  # error(lo) >= tol > error(hi)
+        mid = (lo + hi) // 2
+        if truncation_error(charger, mean, mid) < tol:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
-def bath_margin(n_th: float, tol: float = TRUNCATION_TOL) -> int:
-    """Extra photon levels to keep for photons that a warm bath (n_th > 0) adds."""
+#: Largest drift of the energy balance E_h + E_c + Q (ħω) that the photon
+#: truncation may cause over a run with a warm bath (see :func:`bath_margin`).
+BALANCE_DRIFT_TOL = 1e-9
+
+
+def bath_margin(n_th: float, tol: float = TRUNCATION_TOL, exposure: float = 0.0,
+                base: int = 0) -> int:
+    """Extra photon levels to keep for photons that a warm bath (n_th > 0) adds.
+
+    Two conditions.  The bath's own thermal tail beyond the margin is below
+    ``tol``.  And the energy balance stays within BALANCE_DRIFT_TOL over the
+    run: the truncated gain a† cannot lift the top level n_cut, so
+    E_h + E_c + Q drifts at the rate 2κ n_th (n_cut+1) P_top, where the top
+    level's population P_top is at most about q^margin (q = n_th/(n_th+1), the
+    bath's Boltzmann factor, the initial excitations sitting in the ``base``
+    levels below the margin).  Over a run of length t_span, ``exposure`` =
+    2κ·t_span, the drift is below exposure·n_th·(n_cut+1)·q^margin, so the
+    margin grows with the logarithm of the time span."""
     if n_th == 0:
         return 0
-    return required_n_cut("thermal", n_th, tol) + 1
+    margin = required_n_cut("thermal", n_th, tol) + 1
+    if exposure > 0:
+        log_q = -math.log1p(1.0 / n_th)
+        log_scale = math.log(exposure) + math.log(n_th)  # in logs: either may be tiny
+
+        def excess(m: int) -> float:  # log(drift bound / BALANCE_DRIFT_TOL)
+            return log_scale + math.log(base + m + 1) + m * log_q - math.log(BALANCE_DRIFT_TOL)
+
+        while excess(margin) > 0:
+            margin += max(1, int(0.5 * excess(margin) / -log_q))
+    return margin
 
 
 def choose_n_cut(charger: str, mean: float, n_qubits: int, n_th: float,
-                 n_cut: int | None, tol: float = TRUNCATION_TOL) -> int:
+                 n_cut: int | None, tol: float = TRUNCATION_TOL,
+                 exposure: float = 0.0) -> int:
     """The photon truncation to use, checking a user-given one.
 
     At n_th = 0 the total excitation number never grows, so the initial tail
     is the only truncation error.  At n_th > 0 the bath can add photons and the
     qubits can hand theirs back, so a margin is kept (and checked after the
-    run by the caller).
+    run by the caller); it grows with ``exposure`` = 2κ·(time span of the
+    run), see :func:`bath_margin`.
     """
     # at least one photon level above the vacuum, so that a and a† exist
     need = max(required_n_cut(charger, mean, tol), 1)
@@ -105,7 +145,8 @@ def choose_n_cut(charger: str, mean: float, n_qubits: int, n_th: float,
             )
         return n_cut
     if n_th > 0:
-        return need + n_qubits + bath_margin(n_th, tol)
+        base = need + n_qubits
+        return base + bath_margin(n_th, tol, exposure, base)
     return need
 
 
