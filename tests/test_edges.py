@@ -177,8 +177,6 @@ def test_a_search_that_runs_past_its_work_limit_is_stopped(monkeypatch):
         qb.first_max(1, "fock", 5.0, n_th=0.2, method="blocks-rk")
 
 
-@pytest.mark.xfail(strict=False, reason="fixed by the chebyshev rework (relative floor of the "
-                                        "expansion's region instead of +1e-12)")
 def test_a_tiny_coupling_is_as_fast_as_g_equal_one():
     """Regression: g <= 1e-17 made the expansion choice use an absolute 1e-12
     floor, so the steps were tiny and the run took seconds to hours.  Results
@@ -190,11 +188,7 @@ def test_a_tiny_coupling_is_as_fast_as_g_equal_one():
 
 
 # ---------------------------------------- item 3: the overdamped first maximum
-@pytest.mark.parametrize("kappa", [3.0, 10.0, 100.0, 2000.0, 1e4, 1e5, 5e5, pytest.param(
-    1e6, marks=pytest.mark.xfail(strict=False, reason=(
-        "fixed by the chebyshev rework: its block trimming has an absolute budget "
-        "(TRIM_TOL = 1e-11) and drops the one-excitation block, which holds the whole "
-        "1e-12-high maximum, before τ̄; passed before the trimming was merged")))])
+@pytest.mark.parametrize("kappa", [3.0, 10.0, 100.0, 2000.0, 1e4, 1e5, 5e5, 1e6])
 def test_overdamped_first_max_matches_the_closed_form(kappa):
     """Regression: first_max(1, "fock", 2000) raised NoMaximumError after 48 s
     (an absolute noise floor took the tiny, clean maximum for rounding) and

@@ -504,6 +504,9 @@ def _choose_expansion(W: float, C: float, r: float) -> Expansion:
 #: Weighted budget, relative to max(1, excitations), for the blocks dropped from
 #: the top of a sector during a run (see :meth:`SectorPropagator.adapt`).
 TRIM_TOL = 1e-11
+#: … and, relative to the excitations the active blocks still hold, for what
+#: one drop may take.
+TRIM_REL = 1e-10
 #: Bound, relative to the sector's norm, on the weight that may leave the
 #: active blocks through their lower edge during one step.
 LEAK_TOL = 1e-16
@@ -531,7 +534,9 @@ class SectorPropagator:
       long as their trace norms, weighted by what they could still change in
       any reported number (photons, qubit energy, the holder state's
       ergotropy), add up to less than TRIM_TOL · max(1, excitations) over the
-      whole run; the expansion is then chosen again for the smaller range.
+      whole run, and each drop takes less than TRIM_REL of the excitations
+      the active blocks still hold (so a tiny signal is never dropped whole);
+      the expansion is then chosen again for the smaller range.
 
     The dynamics is a contraction in trace norm (it is trace preserving and
     completely positive), so what is dropped or leaks changes every later value
@@ -636,9 +641,15 @@ class SectorPropagator:
         d, N = self.sec.d, self.n_qubits
         norms = block_norms(R, lo, hi, d == 0)
         # top: the blocks above the new hi, weighted by what they could still change
-        weight = norms * (np.arange(lo, hi + 1) + d + 4 * N + 1)
+        K = np.arange(lo, hi + 1) + d
+        weight = norms * (K + 4 * N + 1)
         from_top = np.cumsum(weight[::-1])
         n_drop = int(np.searchsorted(from_top, self.budget, side="right"))
+        # and only what is small against the excitations still there: when the
+        # whole signal is tiny (an overdamped battery holds ~(g/κ)^2), the
+        # absolute budget alone could drop all of it
+        excited = np.cumsum((norms * K)[::-1])
+        n_drop = min(n_drop, int(np.searchsorted(excited, TRIM_REL * excited[-1], side="right")))
         n_drop = min(n_drop, hi - lo)  # keep one block
         if n_drop:
             self.budget -= float(from_top[n_drop - 1])
@@ -927,6 +938,7 @@ class ChebyshevEngine(Engine):
                 if with_charger:
                     self._place(rho_c[sel], vals[:, cs], d, phase=False)
                 idx, t, R = stop, t + h, R_new
+                self.on_time(t)
         return samples_from_states(times, out["E_h"], out["E_c"], out["Q"], out["top"], rho_h,
                                    rho_c)
 
@@ -964,4 +976,5 @@ class ChebyshevEngine(Engine):
                     self._place(rho_h, band[self._bands(d, False)[0]], d)
                     break
                 td, R = td + h, R_new
+                self.on_time(td)
         return rho_h, holder_ergotropy(rho_h)
