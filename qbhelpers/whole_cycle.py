@@ -41,11 +41,14 @@ import numpy as np
 from .battery import _cell_setup, _charge_to_first_max
 from .engines import NoMaximumError, Setup
 from .engines.base import time_scale
-from .engines.combined import BlockDischarge
-from .physics.permutational import (PermutationInvariantState, j2_values, storage_states)
+from .engines.base import CostLimitError
+from .engines.combined import BlockDischarge, block_setup
+from .physics.permutational import (PermutationInvariantState, j2_values, storage_states,
+                                    storage_work)
 from .physics.states import TRUNCATION_TOL
-from .problem import (VERSIONS, FirstMax, Result, check_truncation, extensive, make_setup,
-                      parallel, ratios)
+from .problem import (MAX_SECONDS_VARIABLE, VERSIONS, FirstMax, Result, check_cost,
+                      check_truncation, expected_search, extensive, initial_excitations,
+                      make_setup, max_memory, max_seconds, parallel, ratios)
 from .validation import check_choice, check_real, check_time_grid, check_times
 
 #: The figures whose collective enhancement Γ = f#/f‖ :func:`cycle_enhancement` returns.
@@ -219,6 +222,48 @@ def _finish(result: Result, plan: _Plan) -> Result:
 
 
 # ---------------------------------------------------------------- the stages
+#: Seconds per nonzero-times-vector product of the storage propagation (scipy
+#: sparse products, measured on the project's 2-core machine, rounded up).
+STORAGE_SECONDS_PER_PRODUCT = 3e-9
+
+
+def _check_storage_cost(plan: _Plan, storage_time: float) -> None:
+    """Refuse, before anything runs, a storage the machine cannot afford."""
+    setup = plan.setup
+    memory, products = storage_work(setup.n_qubits, plan.gamma_decay, plan.gamma_dephasing,
+                                    storage_time, coherences=setup.charger == "coherent")
+    seconds = products * STORAGE_SECONDS_PER_PRODUCT
+    what = (f"storing {setup.n_qubits} qubits for storage_time={storage_time:g} "
+            f"(gamma_decay={plan.gamma_decay:g}, gamma_dephasing={plan.gamma_dephasing:g})")
+    if memory > max_memory():
+        raise CostLimitError(f"{what} would need about {memory / 2**30:.1f} GiB of memory, more "
+                             f"than the {max_memory() / 2**30:.1f} GiB it may use; use fewer qubits")
+    if seconds > max_seconds():
+        raise CostLimitError(
+            f"{what} would take about {seconds:.3g} s, more than the limit of "
+            f"{max_seconds():.3g} s: use a shorter storage time or smaller rates (the holder "
+            f"has relaxed long before γ·t ≈ 50), fewer qubits, or raise the limit with the "
+            f"environment variable {MAX_SECONDS_VARIABLE}")
+
+
+def _check_discharge_cost(blocks: BlockDischarge, setup: Setup) -> None:
+    """Refuse, before any block is propagated, a discharge over the work or
+    memory limit (every moving block is an engine run of its own)."""
+    total = 0.0
+    for j2 in blocks.moving:
+        bsetup = block_setup(setup, j2)
+        holder = blocks.state.ladder_state(j2)
+        t_est = expected_search(bsetup, initial_excitations(bsetup, holder))
+        total += check_cost(bsetup, t_est, holder,
+                            what=f"the discharge of the spin-J block 2J={j2}").seconds
+    if total > max_seconds():
+        raise CostLimitError(
+            f"the discharge of {len(blocks.moving)} total-spin blocks of {setup.n_qubits} qubits "
+            f"would take about {total:.3g} s, more than the limit of {max_seconds():.3g} s; use "
+            f"fewer qubits, or raise the limit with the environment variable "
+            f"{MAX_SECONDS_VARIABLE}")
+
+
 def _charge(setup: Setup) -> tuple[FirstMax, PermutationInvariantState]:
     fm, holder = _charge_to_first_max(setup)
     return fm, PermutationInvariantState.from_dicke(holder)
@@ -234,6 +279,7 @@ def _discharge(charging: FirstMax, stored: PermutationInvariantState, storage_ti
                plan: _Plan) -> Cycle:
     setup = plan.setup
     blocks = BlockDischarge(stored, setup, plan.block_tol)
+    _check_discharge_cost(blocks, setup)
     r = blocks.first_extremum("min")
     check_truncation(blocks.setup, r.top)
     e_s = stored.energy
@@ -269,6 +315,7 @@ def cycle(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *, storage_t
     plan = _plan(n_qubits, charger, kappa, version, g, n_th, mean_photons, n_cut, method,
                  truncation_tol, gamma_decay, gamma_dephasing, block_tol)
     t_s = check_real("storage_time", storage_time)
+    _check_storage_cost(plan, t_s)
     charging, state = _charge(plan.setup)
     stored = _store(state, np.array([t_s]), plan)[0]
     return _finish(_discharge(charging, stored, t_s, plan), plan)
@@ -287,6 +334,7 @@ def cycle_scan(n_qubits: int, charger: str = "fock", kappa: float = 0.0, *,
     plan = _plan(n_qubits, charger, kappa, version, g, n_th, mean_photons, n_cut, method,
                  truncation_tol, gamma_decay, gamma_dephasing, block_tol)
     times = check_time_grid("storage_times", storage_times)
+    _check_storage_cost(plan, float(times.max(initial=0.0)))
     charging, state = _charge(plan.setup)
     return tuple(_finish(_discharge(charging, stored, float(t), plan), plan)
                  for t, stored in zip(times, _store(state, times, plan)))
@@ -324,6 +372,7 @@ def cycle_storage_trace(n_qubits: int, charger: str = "fock", kappa: float = 0.0
     plan = _plan(n_qubits, charger, kappa, version, g, n_th, mean_photons, n_cut, method,
                  truncation_tol, gamma_decay, gamma_dephasing, BLOCK_TOL)
     times = check_time_grid("storage_times", storage_times)
+    _check_storage_cost(plan, float(times.max(initial=0.0)))
     charging, state = _charge(plan.setup)
     states = _store(state, times, plan)
     j2 = j2_values(state.n_qubits)
@@ -352,9 +401,11 @@ def cycle_discharge_trace(n_qubits: int, charger: str = "fock", kappa: float = 0
                  truncation_tol, gamma_decay, gamma_dephasing, block_tol)
     t_s = check_real("storage_time", storage_time)
     t = None if times is None else check_times(times)
+    _check_storage_cost(plan, t_s)
     charging, state = _charge(plan.setup)
     stored = _store(state, np.array([t_s]), plan)[0]
     blocks = BlockDischarge(stored, plan.setup, plan.block_tol)
+    _check_discharge_cost(blocks, plan.setup)
     if t is None:
         try:
             t_end = 1.5 * blocks.first_extremum("min").tau

@@ -602,3 +602,11 @@ def test_the_parallel_split_is_checked_first(no_solver):
 def test_discharge_trace_times_are_checked(no_solver):
     with pytest.raises(ValueError, match="times"):
         qb.cycle_discharge_trace(3, "fock", 0.5, storage_time=1.0, times=[0.1, 0.2])
+
+
+def test_a_storage_beyond_the_work_limit_is_refused_before_charging(no_solver):
+    """Bounded cost (issue 12) for the whole cycle too: a storage that would
+    take far beyond the limit is refused before any solver runs."""
+    from qbhelpers.engines.base import CostLimitError
+    with pytest.raises(CostLimitError, match=r"storage_time=1e\+08.*shorter storage time"):
+        qb.cycle(64, "coherent", 1.0, storage_time=1e8, gamma_decay=1.0)

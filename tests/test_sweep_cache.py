@@ -473,3 +473,13 @@ def test_info_and_clear(cache_dir):
     (cache_dir / "first_max" / "README").unlink()
     cache.clear()
     assert not cache_dir.exists()  # empty folders are removed
+
+
+def test_a_grid_point_beyond_the_work_limit_is_refused_before_any_is_computed(monkeypatch,
+                                                                               no_solver):
+    """Bounded cost (issue 12) for grids: every point's estimate is checked up
+    front, so a grid whose last point is too costly computes nothing."""
+    from qbhelpers.engines.base import CostLimitError
+    monkeypatch.setenv("QBHELPERS_MAX_SECONDS", "1")
+    with pytest.raises(CostLimitError, match=r"n_qubits=200, charger='thermal'"):
+        qb.first_max_grid([1, 200], [0.5], chargers=("thermal",), progress=False, cache=False)

@@ -542,6 +542,22 @@ def _expm_multiply_shifted(shifted: sp.csr_array, shift: float, norm1: float,
     return result
 
 
+def storage_work(n_qubits: int, gamma_decay: float, gamma_dephasing: float,
+                 storage_time: float, coherences: bool = True) -> tuple[float, float]:
+    """(memory in bytes, nonzero-times-vector products) that storing an
+    ``n_qubits`` holder for ``storage_time`` will need, bounded before
+    anything is built: the generator has at most 6 nonzeros per column on
+    the propagated entries (all coherence orders with ``coherences``, the
+    populations alone otherwise), its 1-norm is at most 4 (γ_↓ + 2γ_φ) N, and
+    the Taylor method takes m·s products for a norm·time of that size."""
+    entries = vector_length(n_qubits) if coherences else sum(j + 1 for j in j2_values(n_qubits))
+    norm = 4.0 * (gamma_decay + 2.0 * gamma_dephasing) * n_qubits * storage_time
+    m, s = _taylor_parameters(norm)
+    nonzeros = 6.0 * entries
+    memory = nonzeros * 24.0 + entries * 16.0 * 6
+    return memory, nonzeros * m * s
+
+
 # ------------------------------------------------------------- propagation
 def _as_state(state: Any) -> PermutationInvariantState:
     if isinstance(state, PermutationInvariantState):

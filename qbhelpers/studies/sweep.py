@@ -39,7 +39,8 @@ from tqdm import tqdm
 from ..battery import first_max
 from ..engines import Method
 from ..physics.states import CHARGERS
-from ..problem import (FIGURES, VERSIONS, FirstMax, enhancement_ratio, make_setup, parallel,
+from ..problem import (FIGURES, VERSIONS, FirstMax, check_cost, enhancement_ratio,
+                       expected_search, initial_excitations, make_setup, parallel,
                        resolve_method)
 from ..validation import check_choice
 from .cache import (BadEntry, decode_first_max, encode_first_max, fingerprint, first_max_params,
@@ -240,6 +241,12 @@ def check_grid(n_values, kappas, *, chargers=("fock",), versions=VERSIONS, g: An
     setups = {(i, j, c): make_setup(n, c, k, g=g, n_th=n_th, method=method)
               for (i, n), (j, k), c in itertools.product(enumerate(raw_n), enumerate(raw_k),
                                                           chargers)}
+    # and what each would cost: a point beyond the work or memory limit is
+    # refused now, not found out after the others were computed
+    for setup in setups.values():
+        check_cost(setup, expected_search(setup, initial_excitations(setup)),
+                   what=f"the first maximum at n_qubits={setup.n_qubits}, "
+                        f"charger={setup.charger!r}, kappa={setup.kappa:g}")
     any_setup = setups[0, 0, chargers[0]]
     return Grid(n_values=tuple(setups[i, 0, chargers[0]].n_qubits for i in range(len(raw_n))),
                 kappas=np.array([setups[0, j, chargers[0]].kappa for j in range(len(raw_k))]),
