@@ -2,21 +2,30 @@
 
 All six take the same parameters, with the same meaning:
 
-n_qubits : number of qubits N in the holder.
-charger : "fock", "coherent" or "thermal" initial charger state.
-kappa : charger dissipation κ ≥ 0 (photon loss rate 2κ), units of g.
-g : coupling (sets the unit of time, default 1).
-n_th : mean photon number of the bath (default 0).
-mean_photons : initial mean photon number n̄ of the charger (default N; for
-    the parallel version, all cells together: each cell gets n̄/N).
-n_cut : photon truncation of the charging run (default: chosen so that the
+``n_qubits``
+    number of qubits N in the holder.
+``charger``
+    "fock", "coherent" or "thermal" initial charger state.
+``kappa``
+    charger dissipation κ ≥ 0 (photon loss rate 2κ), units of g.
+``g``
+    coupling (sets the unit of time, default 1).
+``n_th``
+    mean photon number of the bath (default 0).
+``mean_photons``
+    initial mean photon number n̄ of the charger (default N; for the parallel
+    version, all cells together: each cell gets n̄/N).
+``n_cut``
+    photon truncation of the charging run (default: chosen so that the
     initial tail is below ``truncation_tol``; a smaller one is an error that
     says what is needed).  Discharging into an empty charger chooses its own.
-method : the engine, by name — "blocks" (production), "blocks-rk",
-    "dicke", "full" — or as a method object that carries its options, e.g.
+``method``
+    the engine, by name — "blocks" (production), "blocks-rk", "dicke",
+    "full" — or as a method object that carries its options, e.g.
     ``qbhelpers.engines.RungeKutta(rtol=1e-12, atol=1e-14)``; see
     :mod:`qbhelpers.engines`.
-truncation_tol : bound on the initial photon tail beyond n_cut.
+``truncation_tol``
+    bound on the initial photon tail beyond n_cut.
 
 Units: energies in ħω; times in 1/g; rates in 1/time.
 """

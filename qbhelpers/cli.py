@@ -1,7 +1,7 @@
 """Command line: rerun a chapter notebook, or sweep first maxima into a CSV file.
 
-    python -m qbhelpers run 01 -p N_values "[1, 2]" --out rerun
-    python -m qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 \\
+    qbhelpers run 01 -p N_values "[1, 2]" --out rerun      (or python -m qbhelpers ...)
+    qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 \\
         --charger fock coherent --n-th 0 --out results.csv
 
 Every argument is checked before anything is computed; a bad one ends the
@@ -668,11 +668,12 @@ def cmd_cache(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     names = available_chapters()
     parser = argparse.ArgumentParser(
-        prog="python -m qbhelpers", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="qbhelpers", formatter_class=argparse.RawDescriptionHelpFormatter,
         description=_fill("Rerun a chapter of the book 'Dissipative Quantum Batteries' with "
                           "other parameters, or compute first maxima over a grid into a CSV "
                           "file. Every argument is checked before anything runs; a bad one "
-                          "exits with code 2 and a message saying what is allowed."))
+                          "exits with code 2 and a message saying what is allowed. "
+                          "'python -m qbhelpers' is the same command."))
     sub = parser.add_subparsers(dest="command", metavar="{run,sweep,cache}", required=True)
 
     run = sub.add_parser(
@@ -694,8 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
                "one, a number\n"
                "whose default is >= 0 must be >= 0.  Precedence: --quick, then --params-file, "
                "then each -p.\n\n"
-               "example:\n  python -m qbhelpers run 01 -p N_values \"[1, 2]\" -p n_times 101 "
-               "--out rerun\n  python -m qbhelpers run 02 --quick --params-file my.yaml")
+               "example:\n  qbhelpers run 01 -p N_values \"[1, 2]\" -p n_times 101 "
+               "--out rerun\n  qbhelpers run 02 --quick --params-file my.yaml")
     run.add_argument("chapter", metavar="CHAPTER",
                      help="chapter number (01), name (01_model) or path to a notebook")
     run.add_argument("-p", "--parameter", dest="params", nargs=2, action="append",
@@ -727,11 +728,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "rows get status 'failed: <error>' and empty values (the others "
                           "'ok'), and the exit code is 1. Rerunning the same command computes "
                           "only what is missing."),
-        epilog="examples:\n  python -m qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 "
+        epilog="examples:\n  qbhelpers sweep --n 1 2 4 --kappa-paper 0 0.5 1 2 "
                "--charger fock coherent --n-th 0 --out results.csv\n"
-               "  python -m qbhelpers sweep --n 8 16 32 --kappa-paper 0.5 1 --workers 2 "
+               "  qbhelpers sweep --n 8 16 32 --kappa-paper 0.5 1 --workers 2 "
                "--out r.csv\n"
-               "  python -m qbhelpers sweep --n 64 128 --kappa-paper 0.5 "
+               "  qbhelpers sweep --n 64 128 --kappa-paper 0.5 "
                "--scheduler tcp://10.0.0.5:8786 --out r.csv")
     sw.add_argument("--n", nargs="+", required=True, metavar="N",
                     help="numbers of qubits, positive integers (the charger holds N photons)")
@@ -767,7 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "(qbhelpers version and source, numpy, scipy, numba, QuTiP). Its "
                           "folder is $QBHELPERS_CACHE, else $XDG_CACHE_HOME/qbhelpers, else "
                           "~/.cache/qbhelpers."),
-        epilog="examples:\n  python -m qbhelpers cache info\n  python -m qbhelpers cache clear")
+        epilog="examples:\n  qbhelpers cache info\n  qbhelpers cache clear")
     ca.add_argument("action", choices=("info", "clear"),
                     help="info: folder, number of entries, size, kinds; clear: delete the "
                          "entries")

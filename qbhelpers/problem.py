@@ -381,8 +381,9 @@ class Trajectory(Result):
 
     @property
     def balance(self) -> np.ndarray:
-        """E_h + E_c + Q: constant in time, equal to the initial excitation
-        number (n̄ when charging, the initial holder energy when discharging)."""
+        """The sum E_h + E_c + Q, constant in time and equal to the initial
+        excitation number (n̄ when charging, the initial holder energy when
+        discharging)."""
         return self.E_h + self.E_c + self.Q
 
 
@@ -459,6 +460,6 @@ def enhancement_ratio(collective: Any, parallel_value: Any) -> Any:
 
 
 def ratios(col: Result, par: Result, figures: tuple[str, ...] = FIGURES) -> dict[str, float]:
-    """Γ_f = f# / f‖ for each figure f (default: :data:`FIGURES`) of two results
+    """Γ_f = f# / f‖ for each figure f (default: ``FIGURES``: energy, ergotropy, power, rate) of two results
     of the same kind, collective and parallel."""
     return {f: enhancement_ratio(getattr(col, f), getattr(par, f)) for f in figures}

@@ -16,12 +16,14 @@
 The verbs take the parameters of :mod:`qbhelpers.battery` (n_qubits, charger,
 kappa, g, n_th, mean_photons, n_cut, method, truncation_tol, version), plus
 
-storage_time : τ_s ≥ 0, units of 1/g (``storage_times`` for the scans).
-gamma_decay : γ_↓ ≥ 0, each qubit's excited population decays at this rate
-    (units of g).
-gamma_dephasing : γ_φ ≥ 0, each qubit's coherence decays at γ_↓/2 + γ_φ
-    (units of g).
-block_tol : the discharge may skip (freeze) total-spin blocks of small weight
+``storage_time``
+    τ_s ≥ 0, units of 1/g (``storage_times`` for the scans).
+``gamma_decay``
+    γ_↓ ≥ 0, each qubit's excited population decays at this rate (units of g).
+``gamma_dephasing``
+    γ_φ ≥ 0, each qubit's coherence decays at γ_↓/2 + γ_φ (units of g).
+``block_tol``
+    the discharge may skip (freeze) total-spin blocks of small weight
     as long as Σ p_J · 2J ≤ block_tol (ħω), which bounds the error this makes
     in every energy of the discharge; default 1e-12.
 
@@ -180,7 +182,7 @@ class CycleDischargeTrace(Result):
 
     @property
     def balance(self) -> np.ndarray:
-        """E_h + E_c + Q: constant, equal to the stored energy E_s."""
+        """The sum E_h + E_c + Q, constant and equal to the stored energy E_s."""
         return self.E_h + self.E_c + self.Q
 
 

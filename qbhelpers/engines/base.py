@@ -7,7 +7,7 @@ battery, described by a :class:`Setup`, from one of two initial states:
 * charging: the charger in its initial state (Fock, coherent or thermal with
   ``mean_photons``) and every qubit in its ground state;
 * discharging: an empty charger and a given holder state (``holder``, in the
-  Dicke basis |k⟩, k = number of excited qubits).
+  Dicke basis, states labelled by k = number of excited qubits).
 
 Every engine offers the same three things, declared as the abstract methods
 of :class:`Engine`:
@@ -161,6 +161,11 @@ class Chunk(ABC):
     def derivative(self, t: float) -> float:
         """dE_h/dt at ``t`` (t0 ≤ t ≤ t1), to the engine's accuracy."""
 
+    def derivatives(self, times: np.ndarray) -> np.ndarray:
+        """dE_h/dt at every one of ``times`` (inside the chunk); engines that
+        can evaluate many instants at once override it."""
+        return np.array([self.derivative(float(t)) for t in times])
+
     @abstractmethod
     def measure(self, t: float) -> Measurement:
         """Every observable at ``t`` (t0 ≤ t ≤ t1)."""
@@ -240,7 +245,7 @@ class Engine(ABC):
     # ------------------------------------------------------------------
     @property
     def excitations(self) -> float:
-        """Mean initial excitation number: photons plus excited qubits."""
+        """The mean initial excitation number, photons plus excited qubits."""
         e = self.setup.mean_photons
         if self.holder is not None:
             e += float(np.real(np.diag(self.holder)) @ np.arange(self.holder.shape[0]))

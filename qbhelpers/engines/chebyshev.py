@@ -840,6 +840,10 @@ class ChebyshevChunk(Chunk):
     def derivative(self, t: float) -> float:
         return float(self.ex.coefficients(np.array([t - self.t0]), self.n)[0] @ self.F[:, DE_H])
 
+    def derivatives(self, times: np.ndarray) -> np.ndarray:
+        return (self.ex.coefficients(np.asarray(times, float) - self.t0, self.n)
+                @ self.F[:, DE_H]).real
+
     def measure(self, t: float) -> Measurement:
         v = self.values(t)
         return Measurement(float(v[E_H]), float(v[E_C]), float(v[DE_H]), float(v[TOP]),

@@ -50,7 +50,6 @@ import numpy as np
 from ..physics.permutational import PermutationInvariantState
 from ..physics.states import bath_margin
 from .base import Chunk, Engine, Measurement, Setup, find_first_extremum, no_extremum
-from .chebyshev import DE_H, ChebyshevChunk
 
 
 # ------------------------------------------------------------ generic sum
@@ -62,17 +61,6 @@ class Part:
     weight: float
     engine: Engine
     offset: float = 0.0
-
-
-def chunk_derivatives(chunk: Chunk, times: np.ndarray) -> np.ndarray:
-    """dE_h/dt of ``chunk`` at every one of ``times`` (inside the chunk).
-
-    The Chebyshev chunks evaluate all instants in one product; the others
-    one by one through :meth:`Chunk.derivative`."""
-    if isinstance(chunk, ChebyshevChunk):
-        return (chunk.ex.coefficients(np.asarray(times, float) - chunk.t0, chunk.n)
-                @ chunk.F[:, DE_H]).real
-    return np.array([chunk.derivative(float(t)) for t in times])
 
 
 class SumChunk(Chunk):
@@ -90,7 +78,7 @@ class SumChunk(Chunk):
         self.constant = constant
         inside = [c.sample_times[(c.sample_times > t0) & (c.sample_times <= t1)] for c in chunks]
         self.sample_times = np.unique(np.concatenate(inside + [np.array([t1])]))
-        self.sample_dE = sum(p.weight * chunk_derivatives(c, self.sample_times)
+        self.sample_dE = sum(p.weight * c.derivatives(self.sample_times)
                              for p, c in zip(self.parts, self.chunks))
         self.top = max(c.top for c in chunks)
 

@@ -5,7 +5,7 @@ With κ > 0 the charger's losses drive every initial state to one steady
 state.  In the truncated model (photons 0..n_cut) it is the product Gibbs
 state
 
-    ρ_ss ∝ Σ_{n ≤ n_cut, k ≤ N} q^{n+k} |n, k⟩⟨n, k|,   q = n_th/(n_th + 1),
+    ρ_ss ∝ Σ_{n ≤ n_cut, k ≤ N} q^{n+k} ``|n, k⟩⟨n, k|``,   q = n_th/(n_th + 1),
 
 (the vacuum and every qubit in its ground state at n_th = 0): it commutes
 with H, which conserves n + k, and the dissipator, acting on the charger

@@ -100,8 +100,8 @@ def ergotropy(rho: Any, H: Any) -> float:
 def holder_ergotropy(rho_h: np.ndarray) -> float:
     """Full-space ergotropy of N qubits whose state lives in the symmetric subspace.
 
-    ``rho_h`` is the (N+1)×(N+1) holder state in the Dicke basis |k⟩,
-    k = number of excited qubits.  Unitaries act on all 2^N states of the N
+    ``rho_h`` is the (N+1)×(N+1) holder state in the Dicke basis (states
+    labelled by k = number of excited qubits).  Unitaries act on all 2^N states of the N
     qubits, where the energy level 1 (one excitation) is N-fold degenerate.
     Because ρ_h has rank ≤ N+1, its passive state fills the ground state and
     N states of energy 1, so ℰ_h = E_h − (Tr ρ_h − r_max) (= E_h − (1 − r_max)

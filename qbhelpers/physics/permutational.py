@@ -15,7 +15,7 @@ diagonal in the total spin J = N/2, N/2 − 1, …, (1/2 or 0),
 
     ρ = ⊕_J ρ_J ⊗ 1_{d_J},
 
-one (2J+1)×(2J+1) matrix ρ_J acting on the ladder |J, M⟩, repeated on the d_J
+one (2J+1)×(2J+1) matrix ρ_J acting on the ladder ``|J, M⟩``, repeated on the d_J
 degenerate copies of spin J (d_J = N!(2J+1)/((N/2+J+1)!(N/2−J)!)).  The memory
 and the cost grow as N³ instead of 4^N.  This is the structure of
 ``qutip.piqs`` (Shammah, Ahmed, Lambert, De Liberato, Nori, PRA 98, 063815
@@ -26,7 +26,7 @@ Conventions of this module
 --------------------------
 * A block is keyed by the integer ``j2`` = 2J (never by a float J).
 * Inside a block the basis is ordered by ``k`` = J + M = 0 … 2J, the number of
-  excitations *within* the ladder.  The qubit energy of |J, M⟩ is
+  excitations *within* the ladder.  The qubit energy of ``|J, M⟩`` is
   N/2 + M = (N − j2)/2 + k, in units of ħω.
 * Normalisation: a block stores σ_J = d_J ρ_J, the block summed over its d_J
   identical copies.  Then Σ_J Tr σ_J = 1, the weight of spin J is
@@ -258,8 +258,8 @@ class PermutationInvariantState:
     def from_dicke(cls, rho_dicke: Any) -> PermutationInvariantState:
         """The state of a holder that lives in the symmetric (Dicke) subspace.
 
-        ``rho_dicke`` is (N+1)×(N+1) in the Dicke basis |k⟩, k = 0 … N excited
-        qubits (what :func:`qbhelpers.charge` returns as ``holder_states``); a
+        ``rho_dicke`` is (N+1)×(N+1) in the Dicke basis (``|k⟩``, k = 0 … N excited
+        qubits; what :func:`qbhelpers.charge` returns as ``holder_states``); a
         ``qutip.Qobj`` is accepted.  It lands entirely in J = N/2, where
         k = J + M and d_J = 1, so σ_{N/2} is the same matrix.
         """
@@ -323,7 +323,7 @@ class PermutationInvariantState:
 
     @property
     def energy_distribution(self) -> np.ndarray:
-        """P(e), e = 0 … N: probability that e qubits are excited (summed over blocks)."""
+        """The probability P(e) that e = 0 … N qubits are excited (summed over blocks)."""
         n = self.n_qubits
         dist = np.zeros(n + 1)
         for j2, b in self.blocks.items():
@@ -346,7 +346,7 @@ class PermutationInvariantState:
         return self.blocks[self._key(j2)] / spin_degeneracy(self.n_qubits, j2)
 
     def ladder_state(self, j2: int) -> np.ndarray:
-        """σ_J / p_J: the normalised state of one (2J+1)-level ladder |J, M⟩, k = J + M.
+        """The normalised state σ_J / p_J of one (2J+1)-level ladder ``|J, M⟩``, k = J + M.
 
         This is what a J-conserving (collective) discharge acts on, with weight
         p_J.  Raises ``ValueError`` if p_J = 0 (there is no such state).

@@ -279,7 +279,7 @@ def first_max_grid(n_values, kappas, *, chargers=("fock",), versions=VERSIONS,
     ``errors``: "raise" (default) stops at the first point that fails, with
     that point's exception (its parameters in a note), cancelling the points
     not yet started; "record" goes on, leaves NaN at the failed points and
-    lists them in :attr:`Sweep.failures`.  Either way every point finished
+    lists them in ``Sweep.failures``.  Either way every point finished
     before is in the cache, so a rerun computes only what is missing.
     """
     grid = check_grid(n_values, kappas, chargers=chargers, versions=versions, g=g, n_th=n_th,
