@@ -28,7 +28,7 @@ from ..problem import FirstMax
 _ROOT = Path(__file__).resolve().parents[1]
 #: Files whose code cannot change a cached number (so editing them keeps the cache).
 READER_FACING = ("plotting.py", "widgets.py", "cli.py", "units.py", "__main__.py",
-                 "studies/scaling.py")
+                 "studies/scaling.py", "grids.py", "checks.py")
 
 
 def cache_dir() -> Path:
