@@ -87,6 +87,6 @@ def test_table_has_a_short_plain_text_form():
 
 
 def test_charger_words_cover_every_charger():
-    from qbhelpers.validation import CHARGERS
+    from qbhelpers.physics.states import CHARGERS
     assert set(T.CHARGER_WORDS) == set(CHARGERS)
     assert T.CHARGER_WORDS["fock"] == "Fock"                       # a name, capitalised in prose too
