@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 #: Submodules loaded on first access (they import matplotlib, ipywidgets, …).
-_LAZY = ("plotting", "widgets", "cli", "tables", "claims")
+_LAZY = ("plotting", "widgets", "cli", "tables", "claims", "grids", "checks")
 
 
 def __getattr__(name: str) -> Any:

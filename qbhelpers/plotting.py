@@ -40,6 +40,7 @@ QUANTITY_COLORS: dict[str, str] = {
     "charger_ergotropy": "#00523B",    # charger ergotropy: dark green
     "Q": "#7F7F7F",                    # heat released to the bath: grey
     "balance": "#000000",              # E_h + E_c + Q: black
+    "trapped": "#CC79A7",              # energy trapped in dark states (storage): reddish purple
 }
 
 #: Short symbols of the quantities (legends).
@@ -52,6 +53,7 @@ QUANTITY_SYMBOLS: dict[str, str] = {
     "charger_ergotropy": r"$\mathcal{E}_c$",
     "Q": r"$Q$",
     "balance": r"$E_h + E_c + Q$",
+    "trapped": r"$E_\mathrm{trap}$",
 }
 
 #: Legend entries: symbol and what it is.
@@ -64,6 +66,7 @@ QUANTITY_LABELS: dict[str, str] = {
     "charger_ergotropy": r"$\mathcal{E}_c$ (charger ergotropy)",
     "Q": r"$Q$ (heat)",
     "balance": r"$E_h + E_c + Q$",
+    "trapped": r"$E_\mathrm{trap}$ (trapped energy)",
 }
 
 #: Colours of the three chargers (chosen apart from the quantity colours).

@@ -24,7 +24,8 @@ LAYERS = [
     ("_version", 0), ("validation", 0), ("units", 0),
     ("physics", 1), ("engines", 2), ("problem", 3),
     ("battery", 4), ("whole_cycle", 4), ("studies", 4),
-    ("tables", 5), ("claims", 5), ("plotting", 5), ("widgets", 5), ("cli", 5), ("__main__", 5),
+    ("tables", 5), ("claims", 5), ("grids", 5), ("checks", 5),
+    ("plotting", 5), ("widgets", 5), ("cli", 5), ("__main__", 5),
 ]
 
 

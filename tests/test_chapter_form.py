@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 #: Chapters not yet brought to the common form (their rewrite is under way); remove a
 #: name once its chapter passes.
-NOT_YET = {"08_large_batteries", "09_beyond_the_paper", "10_whole_cycle"}
+NOT_YET: set[str] = set()
 #: The longest text output a reader should scroll through (lines).
 MAX_OUTPUT_LINES = 16
 

@@ -147,3 +147,19 @@ def test_bessel_tables():
         n = int(1.5 * x) + 60
         ref = _miller_longdouble(x, n).astype(float)
         assert np.abs(chebyshev.bessel_table(np.array([x]), n, False)[0] - ref).max() < 3e-15
+
+
+@pytest.mark.parametrize("n_qubits,charger,kappa_over_omega_r", [
+    (2, "fock", 0.95), (2, "thermal", 0.8), (6, "fock", 2.5), (1, "fock", 1.2)])
+def test_search_gives_up_cleanly_on_a_drained_state(n_qubits, charger, kappa_over_omega_r):
+    """A discharge with no first minimum drains the holder into its stationary
+    block, where the generator vanishes and any step length is allowed; the
+    search must still stop at its window with NoMaximumError (it once built a
+    step of ~1e10 time scales and asked for 666 GiB of sample times)."""
+    import time
+
+    import qbhelpers as qb
+    start = time.process_time()
+    with pytest.raises(qb.NoMaximumError, match="no local minimum"):
+        qb.discharge(n_qubits, charger, 2.0 * kappa_over_omega_r)
+    assert time.process_time() - start < 30.0   # seconds; ~0.1-0.4 s on the book's machine

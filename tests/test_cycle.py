@@ -610,3 +610,22 @@ def test_a_storage_beyond_the_work_limit_is_refused_before_charging(no_solver):
     from qbhelpers.engines.base import CostLimitError
     with pytest.raises(CostLimitError, match=r"storage_time=1e\+08.*shorter storage time"):
         qb.cycle(64, "coherent", 1.0, storage_time=1e8, gamma_decay=1.0)
+
+
+@pytest.mark.parametrize("storage_time", [2.0, 5.0, 10.0])
+def test_a_weakly_excited_holder_discharges_at_the_rabi_time(storage_time):
+    """After a long decay the stored cell holds e^{-γτ_s} of an excitation; without cavity
+    loss it still empties at the one-excitation Rabi time π/(2g).  (With the time scale
+    of the search set by the mean excitation, ~0.01, the samples stepped over the minimum
+    and the search returned τ̄_d = 0.)"""
+    c = qb.cycle(1, "fock", 0.0, storage_time=storage_time, gamma_decay=1.0)
+    assert c.tau_d == pytest.approx(math.pi / 2, rel=1e-10)
+    assert c.discharged_energy == pytest.approx(math.exp(-storage_time), rel=1e-8)
+
+
+def test_a_weakly_charged_cell_swings_at_the_rabi_time():
+    """A coherent charger with 0.05 photons on average leaves the qubit barely charged;
+    without loss its discharge empties it at π/(2g), E_h(t) = E_h(0) cos²(gt)."""
+    d = qb.discharge(1, "coherent", 0.0, mean_photons=0.05)
+    assert d.tau == pytest.approx(math.pi / 2, rel=1e-10)
+    assert d.E_end == pytest.approx(0.0, abs=1e-10)

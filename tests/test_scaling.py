@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qbhelpers.studies.scaling import PowerLaw, fit_power_law, local_exponent
+from qbhelpers.studies.scaling import (LogCorrectedLaw, PowerLaw, fit_log_corrected, fit_power_law,
+                                     local_exponent)
 
 EXACT = 1e-12
 
@@ -120,3 +121,41 @@ def test_local_exponent_follows_a_changing_slope():
 def test_local_exponent_rejects_bad_input(n, y, match):
     with pytest.raises(ValueError, match=match):
         local_exponent(n, y)
+
+
+# ------------------------------------------------- the log-corrected law
+@pytest.mark.parametrize("A, B", [(1.0, 0.3), (2.5, -0.1), (0.7, 0.0)])
+def test_exact_log_corrected_law_is_recovered(A, B):
+    n = np.array([4, 8, 16, 32, 64, 128, 256], dtype=float)
+    y = (A + B * np.log(n)) / np.sqrt(n)
+    law = fit_log_corrected(n, y)
+    assert isinstance(law, LogCorrectedLaw)
+    assert abs(law.offset - A) < EXACT and abs(law.slope - B) < EXACT
+    assert law.rms < EXACT and law.n_points == n.size and law.n_range == (4.0, 256.0)
+    assert np.allclose(law(n), y, rtol=EXACT, atol=0)
+    # its local exponent is -1/2 + B/(A + B ln n), which local_exponent approaches on a fine grid
+    fine = np.geomspace(4, 256, 4001)
+    numeric = local_exponent(fine, law(fine))
+    assert np.allclose(numeric[1:-1], law.local_exponent(fine)[1:-1], atol=1e-6)
+
+
+def test_the_two_laws_tell_each_other_apart():
+    n = np.array([8, 16, 32, 64, 128, 256], dtype=float)
+    log_data = (1.0 + 0.4 * np.log(n)) / np.sqrt(n)
+    pow_data = 2.0 * n ** -0.4
+    assert fit_log_corrected(n, log_data).rms < 1e-12 < fit_power_law(n, log_data).rms
+    assert fit_power_law(n, pow_data).rms < 1e-12 < fit_log_corrected(n, pow_data).rms
+
+
+def test_log_corrected_fit_range_and_bad_input():
+    n = np.array([1, 2, 4, 8, 16, 32])
+    y = np.where(n >= 4, (1.0 + 0.2 * np.log(n)) / np.sqrt(n), 5.0)
+    law = fit_log_corrected(n, y, n_min=4)
+    assert law.n_points == 4 and abs(law.slope - 0.2) < EXACT
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_log_corrected(n, y, n_min=16)
+    with pytest.raises(ValueError, match="> 0"):
+        fit_log_corrected([1, 2, 3], [1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="not positive"):
+        # y sqrt(n) falls steeply with ln n: the fitted line goes negative at the last point
+        fit_log_corrected([1, 2, 4, 8], [1.0, 0.5, 0.01, 1e-9])

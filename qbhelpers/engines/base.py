@@ -285,8 +285,12 @@ QUIET_WINDOW = 20
 
 def time_scale(setup: Setup, excitations: float) -> float:
     """A lower estimate of τ̄: π / (2 g √(N n)), the collective Rabi
-    half-period for n excitations (bath photons counted)."""
-    n_eff = max(excitations + setup.n_th, 1e-2)
+    half-period for n excitations (bath photons counted).  Fewer than one
+    excitation on average count as one: the dynamics is linear in ρ, so a
+    weakly excited state (a holder that decayed during storage) still swings
+    at the one-excitation Rabi frequency, and sampling it more sparsely would
+    step over its extremum."""
+    n_eff = max(excitations + setup.n_th, 1.0)
     return math.pi / (2 * setup.g * math.sqrt(setup.n_qubits * n_eff))
 
 

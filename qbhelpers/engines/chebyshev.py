@@ -37,8 +37,8 @@ from scipy.linalg import eigvalsh_tridiagonal
 from scipy.special import gammaln
 
 from ..physics.ergotropy import holder_ergotropy
-from .base import (Chunk, Engine, Estimate, Measurement, Method, Samples, Setup,
-                   samples_from_states, time_scale)
+from .base import (SEARCH_WINDOW, Chunk, Engine, Estimate, Measurement, Method, Samples,
+                   Setup, samples_from_states, time_scale)
 from .cost import chebyshev_estimate
 from .sectors import (Sector, SectorLayout, _block_coefficients, place_band,
                       sector_state_size)
@@ -949,13 +949,18 @@ class ChebyshevEngine(Engine):
     # ------------------------------------------------------------ first max
     def chunks(self) -> Iterator[ChebyshevChunk]:
         scale = time_scale(self.setup, self.excitations)
+        # The search never looks beyond SEARCH_WINDOW time scales; a state drained to
+        # its stationary block (L = 0 there) would otherwise allow an unbounded step,
+        # and a chunk samples its step every scale/8.
+        longest = SEARCH_WINDOW * scale
         prop, R = self._propagator(0, False)
         t, q = 0.0, 0.0
         while True:
             prop.adapt(R)
             ex = prop.exp
-            R_new, F, n = self._advance(prop, R, ex.h)
-            chunk = ChebyshevChunk(ex, self.setup, t, ex.h, F, n, q, scale)
+            h = min(ex.h, longest)
+            R_new, F, n = self._advance(prop, R, h)
+            chunk = ChebyshevChunk(ex, self.setup, t, h, F, n, q, scale)
             yield chunk
             t, q, R = chunk.t1, chunk.q1, R_new
 

@@ -47,7 +47,7 @@ from ..validation import check_choice
 _ROOT = Path(__file__).resolve().parents[1]
 #: Files whose code cannot change a cached number (so editing them keeps the cache).
 READER_FACING = ("plotting.py", "widgets.py", "cli.py", "units.py", "__main__.py",
-                 "studies/scaling.py", "studies/executors.py")
+                 "studies/scaling.py", "studies/executors.py", "grids.py", "checks.py")
 #: Libraries whose version can change a number (read from the installed
 #: distributions' metadata, so QuTiP is not imported to learn its version).
 NUMERICAL_LIBRARIES = ("numpy", "scipy", "numba", "qutip")

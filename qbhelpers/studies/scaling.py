@@ -7,6 +7,9 @@ log f = log A + a·log N, so :func:`fit_power_law` is an ordinary least-squares
 line through (log N, log f) with the usual standard errors, and
 :func:`local_exponent` is the slope d log f / d log N between neighbouring
 points, which shows whether a single exponent describes the data at all.
+:func:`fit_log_corrected` fits the other two-parameter law the book meets,
+f = (A + B ln N)/√N, a power −1/2 with a logarithmic correction, so the two
+can be compared on the same points.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PowerLaw", "fit_power_law", "local_exponent"]
+__all__ = ["LogCorrectedLaw", "PowerLaw", "fit_log_corrected", "fit_power_law", "local_exponent"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,43 @@ class PowerLaw:
         """(exponent − n_sigma·stderr, exponent + n_sigma·stderr)."""
         return (self.exponent - n_sigma * self.exponent_stderr,
                 self.exponent + n_sigma * self.exponent_stderr)
+
+    @property
+    def rms(self) -> float:
+        """Root mean square of the residuals in ln y (0.01: 1 % typical deviation)."""
+        return float(np.sqrt(np.mean(self.residuals ** 2)))
+
+
+@dataclass(frozen=True)
+class LogCorrectedLaw:
+    """A fitted law y ≈ (offset + slope · ln n) / √n.
+
+    ``offset`` A and ``slope`` B from least squares of y√n against ln n;
+    ``n_range`` and ``n_points`` the points used; ``residuals`` = ln y − ln of
+    the law at those points (as for :class:`PowerLaw`, so the two compare).
+    """
+
+    offset: float
+    slope: float
+    n_range: tuple[float, float]
+    n_points: int
+    residuals: np.ndarray
+
+    def __call__(self, n) -> np.ndarray:
+        """The fitted law evaluated at ``n``."""
+        n = np.asarray(n, dtype=float)
+        return (self.offset + self.slope * np.log(n)) / np.sqrt(n)
+
+    @property
+    def rms(self) -> float:
+        """Root mean square of the residuals in ln y."""
+        return float(np.sqrt(np.mean(self.residuals ** 2)))
+
+    def local_exponent(self, n) -> np.ndarray:
+        """d ln y / d ln n of the law: −1/2 + B/(A + B ln n), which tends to
+        −1/2 only logarithmically slowly."""
+        n = np.asarray(n, dtype=float)
+        return -0.5 + self.slope / (self.offset + self.slope * np.log(n))
 
 
 def _positive_pair(n, y) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +159,40 @@ def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None) 
                     prefactor_stderr=prefactor * intercept_err,
                     n_range=(float(n.min()), float(n.max())), n_points=k, r2=r2,
                     residuals=resid)
+
+
+def fit_log_corrected(n, y, n_min: float | None = None,
+                      n_max: float | None = None) -> LogCorrectedLaw:
+    """Least-squares fit of y = (A + B ln n)/√n: a straight line through
+    (ln n, y√n), on the points with n_min ≤ n ≤ n_max (default: all).
+
+    The same two parameters as a power law, so the residuals of the two fits
+    on the same points say which law describes them better.  Raises
+    ``ValueError`` for fewer than 3 points in the range, non-positive or
+    non-finite values, mismatched lengths, all n equal, or a fitted law that is
+    not positive at every point used (its logarithm would be undefined).
+    """
+    n, y = _positive_pair(n, y)
+    keep = np.ones(n.size, dtype=bool)
+    if n_min is not None:
+        keep &= n >= n_min
+    if n_max is not None:
+        keep &= n <= n_max
+    n, y = n[keep], y[keep]
+    if n.size < 3:
+        raise ValueError(f"need at least 3 points to compare two-parameter laws, got {n.size} "
+                         f"(n_min={n_min}, n_max={n_max})")
+    x, z = np.log(n), y * np.sqrt(n)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    if sxx == 0.0:
+        raise ValueError("all n are equal: the law is undefined")
+    slope = float(np.sum((x - x.mean()) * (z - z.mean())) / sxx)
+    offset = float(z.mean() - slope * x.mean())
+    fitted = (offset + slope * x) / np.sqrt(n)
+    if np.any(fitted <= 0):
+        raise ValueError("the fitted law is not positive at every point: it does not describe these data")
+    return LogCorrectedLaw(offset=offset, slope=slope, n_range=(float(n.min()), float(n.max())),
+                           n_points=int(n.size), residuals=np.log(y) - np.log(fitted))
 
 
 def local_exponent(n, y) -> np.ndarray:
