@@ -22,7 +22,7 @@ For every ``blocks`` run it also reports how far the engine is from its limits:
   active entry and application on average, two arrays read and one written
   per term and the running sum read and written every other term) per second
   of the whole run, against a streaming kernel with the same access pattern
-  measured at the start of the same run.
+  measured at the start of the same run (on every core, and on one).
 
     python benchmarks/bench_methods.py            # full run (~40 min on 2 cores)
     python benchmarks/bench_methods.py --quick    # small sizes only (~1 min)
@@ -124,9 +124,11 @@ def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict
         return {"error": lines[-1][:60] if lines else f"killed (signal {-exc.returncode})"}
 
 
-def streaming_bandwidth() -> float:
+def streaming_bandwidth(threads: int) -> float:
+    """GB/s of the streaming kernel on ``threads`` threads."""
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
     out = subprocess.run([sys.executable, "-c", STREAM], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])["gb_s"]
 
 
@@ -150,8 +152,10 @@ def main() -> None:
     ap.add_argument("--chargers", default="fock,coherent,thermal")
     args = ap.parse_args()
     plan = QUICK if args.quick else PLAN
-    stream = streaming_bandwidth()
-    print(f"streaming kernel: {stream:.1f} GB/s", flush=True)
+    stream1 = streaming_bandwidth(1)
+    stream = streaming_bandwidth(os.cpu_count() or 1)
+    print(f"streaming kernel: {stream:.1f} GB/s on {os.cpu_count()} threads, "
+          f"{stream1:.1f} GB/s on one", flush=True)
     rows = []
 
     def add(charger, n, method, kappa, r, fast):
@@ -181,7 +185,7 @@ def main() -> None:
             r = run("blocks", n, charger, kappa, args.timeout)
             add(charger, n, "blocks", kappa, r, r)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d")
-    text = report(rows, args, stamp, stream)
+    text = report(rows, args, stamp, stream, stream1)
     path = Path(__file__).parent / "results" / f"methods_{stamp}{'_quick' if args.quick else ''}.md"
     path.write_text(text)
     print("\n" + text)
@@ -201,7 +205,7 @@ def fmt(r: dict) -> str:
             f"| {apps} | {bw} |")
 
 
-def report(rows, args, stamp, stream) -> str:
+def report(rows, args, stamp, stream, stream1) -> str:
     head = [f"# Methods benchmark ({stamp})", "",
             f"Machine: {machine()}. Collective battery, one first maximum per run.",
             "Time: wall seconds of the engine's search (imports and JIT warmed up first). Peak:",
@@ -210,7 +214,10 @@ def report(rows, args, stamp, stream) -> str:
             "(ħω) against `blocks`. Applications: generator applications of `blocks` against",
             "the floor Σ_d W_d·τ̄ (W_d: spread of the commutator with H on each sector propagated",
             "to τ̄). Bandwidth: bytes the kernels stream per second of the run, and its share of a",
-            f"streaming kernel measured in the same run ({stream:.1f} GB/s).", "",
+            f"streaming kernel measured in the same run on all {os.cpu_count()} cores "
+            f"({stream:.1f} GB/s; on one core: {stream1:.1f} GB/s).",
+            "The engine runs on two threads (QBHELPERS_THREADS): independent sectors side by",
+            "side, or one sector's blocks shared between them.", "",
             "| charger | N | κ/g | method | time (s) | peak (MB) | ratio to blocks | max diff "
             "| n_cut | applications | GB/s |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]

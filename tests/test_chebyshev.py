@@ -31,8 +31,13 @@ def _dense_generator(prop: chebyshev.SectorPropagator) -> tuple[np.ndarray, np.n
         T[b, i, j + 1] = 1.0
         out = np.zeros_like(T)
         # no accumulation, two = 1, σ = 0, 1/c = 1, sign = 0: out ← L̃ T
+        nh, ncg = chebyshev.bands(sec.d, prop.n_qubits, prop.n_cut, prop.with_charger)
+        fout = np.zeros(5 + nh + ncg)
         chebyshev.recurrence(T, out, np.zeros_like(T), 0.0, 0.0, False, 1.0, 0.0, *prop._coef,
-                             0, nb - 1, prop.lo_r, prop.hi_r, prop.hi_c, 0.0, 1.0)
+                             0, nb - 1, prop.lo_r, prop.hi_r, prop.hi_c, 0.0, 1.0,
+                             sec.d, sec.n_row, float(prop.n_cut), nh, ncg, fout)
+        # the functionals the kernel adds up as it writes are those of its output
+        np.testing.assert_array_equal(fout, prop.functionals(out))
         L[:, col] = out[idx[:, 0], idx[:, 1], idx[:, 2] + 1]
     return L, idx
 
@@ -163,3 +168,60 @@ def test_search_gives_up_cleanly_on_a_drained_state(n_qubits, charger, kappa_ove
     with pytest.raises(qb.NoMaximumError, match="no local minimum"):
         qb.discharge(n_qubits, charger, 2.0 * kappa_over_omega_r)
     assert time.process_time() - start < 30.0   # seconds; ~0.1-0.4 s on the book's machine
+
+
+@pytest.mark.parametrize("charger,n_th,with_charger", [
+    ("fock", 0.0, False), ("thermal", 0.0, True), ("coherent", 0.5, False)])
+def test_shared_sweep_matches_one_thread(charger, n_th, with_charger, monkeypatch):
+    """A sector swept by two threads (disjoint block ranges, each adding the
+    functionals of its own blocks) gives what one thread gives, to rounding:
+    the same applications, the same state and functionals to 1e-13."""
+    from qbhelpers.engines.chebyshev import ChebyshevEngine
+    from qbhelpers.problem import make_setup
+
+    monkeypatch.setattr(chebyshev, "SPLIT_MIN_ENTRIES", 0)
+    setup = make_setup(6, charger, 1.0, n_th=n_th)
+    engine = ChebyshevEngine(setup)
+    out = {}
+    for threads in (1, 2, 3):
+        prop, R = engine._propagator(0, with_charger, threads)
+        assert len(prop._parts()) == min(threads, prop.hi - prop.lo + 1)
+        steps = []
+        for _ in range(3):
+            prop.adapt(R)
+            R, F, n = prop.step(R, prop.exp.h)
+            steps.append((R.copy(), F))
+        out[threads] = steps, prop.applications
+    (ref, apps) = out[1]
+    for threads in (2, 3):
+        steps, apps_t = out[threads]
+        assert apps_t == apps
+        for (R1, F1), (R2, F2) in zip(ref, steps):
+            scale = np.abs(F1).max()
+            assert np.abs(F2 - F1).max() <= 1e-13 * scale
+            assert np.abs(R2 - R1).max() <= 1e-13 * np.abs(R1).max()
+
+
+def test_shared_sweep_first_max_matches(monkeypatch):
+    """The whole search with a shared sweep finds the same first maximum."""
+    from qbhelpers.engines.chebyshev import ChebyshevEngine
+    from qbhelpers.problem import make_setup
+
+    setup = make_setup(12, "thermal", 1.0)
+    monkeypatch.setenv("QBHELPERS_THREADS", "1")
+    one = ChebyshevEngine(setup).first_extremum("max")
+    monkeypatch.setenv("QBHELPERS_THREADS", "2")
+    monkeypatch.setattr(chebyshev, "SPLIT_MIN_ENTRIES", 0)
+    two = ChebyshevEngine(setup).first_extremum("max")
+    assert abs(two.tau - one.tau) <= 1e-12 * one.tau
+    for key in ("E_h", "ergotropy", "Q"):
+        assert abs(getattr(two, key) - getattr(one, key)) <= 1e-12 * abs(one.E_h)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_bad_thread_count_is_refused(value, monkeypatch):
+    import qbhelpers as qb
+
+    monkeypatch.setenv("QBHELPERS_THREADS", value)
+    with pytest.raises(ValueError, match="QBHELPERS_THREADS must be an integer >= 1"):
+        qb.first_max(2, "fock", 1.0)

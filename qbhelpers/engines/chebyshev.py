@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar, Iterator
 
@@ -53,7 +56,7 @@ SERIES_TOL = 1e-15
 MAX_TERMS = 600
 
 
-@numba.njit(cache=True, fastmath=True, inline="always")
+@numba.njit(cache=True, fastmath=True, inline="always", nogil=True)
 def _block(T, Tprev, acc, b, a_prev, a_new, accumulate, f, sign, c_row, cp, dec_r, dp, jmp_r,
            jp, gin_r, gp, lo_r, hi_r, hi_c, sigma):
     """One block b of :func:`recurrence`: Tprev[b] ← f·(L̃ − σ)T[b] + sign·Tprev[b]
@@ -104,12 +107,17 @@ def _block(T, Tprev, acc, b, a_prev, a_new, accumulate, f, sign, c_row, cp, dec_
                 acc[b, i, x] += a_prev * here + a_new * new
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, nogil=True)
 def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, dec_r, dp,
-               jmp_r, jp, gin_r, gp, lo, hi, lo_r, hi_r, hi_c, sigma, cinv):
+               jmp_r, jp, gin_r, gp, lo, hi, lo_r, hi_r, hi_c, sigma, cinv,
+               d, n_row, n_cut, nh, ncg, fout):
     """Tprev ← two·(L̃ − σ)T/c + sign·Tprev (in place); with ``accumulate``
     also acc += a_prev·T + a_new·Tprev (the series takes its terms two at a
-    time, while both are in hand: one pass over acc per two applications).
+    time, while both are in hand: one pass over acc per two applications);
+    and adds the :func:`functionals` of the new Tprev to ``fout`` (sector d,
+    band lengths nh and ncg from :func:`bands`), block by block as each is
+    written: read afterwards, the diagonals' scattered cache lines cost a
+    sixth of the run.
 
     L̃ is the generator in the gauge |n, k⟩ → i^k |n, k⟩, where H becomes
     i·A with A real antisymmetric (A[k, k+1] = c_k), so −i[H, ρ] = Aρ − ρA
@@ -126,17 +134,20 @@ def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, d
     every row is swept from column 0 (entries outside the sector have zero
     coefficients and stay zero), so the inner loop has no branches and no
     negative indices and vectorises.  Only the *active* blocks lo..hi are
-    swept; the others hold zeros in every work array.  One thread: on this
-    2-core machine a second one brought nothing (the kernel is bound by memory
-    bandwidth) and, with another process on the machine, cost 8–150 times more
-    per call in thread wake-ups."""
+    swept; the others hold zeros in every work array.  The kernel itself is
+    single-threaded (Numba's parallel loops, with another process on the
+    machine, cost 8–150 times more per call in thread wake-ups); the caller
+    shares a sweep by giving threads disjoint block ranges (see
+    :meth:`SectorPropagator.step`)."""
     f = two * cinv
     for b in range(lo, hi + 1):
         _block(T, Tprev, acc, b, a_prev, a_new, accumulate, f, sign, c_row, cp, dec_r, dp,
                jmp_r, jp, gin_r, gp, lo_r, hi_r, hi_c, sigma)
+        # the functionals of the new term's block, while it is still in cache
+        block_functionals(Tprev, b, d, c_row, n_row, n_cut, nh, ncg, fout)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi):
     """Linear functionals of a (gauge-transformed, real, padded) sector array,
     summed over the blocks lo..hi (the others are zero).
@@ -148,32 +159,45 @@ def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi):
     dE_h/dt = 2g Im⟨aJ₊⟩ = −Σ c_k (ρ̃[k+1, k] + ρ̃[k, k+1]).
     Entry (b, i, j) is stored at R[b, i, j + 1].
     """
-    nb, m, _ = R.shape
-    nh = n_qubits + 1 - d if d <= n_qubits else 0
-    ncg = (int(n_cut) + 1 - d) if (with_charger and d <= n_cut) else 0
+    nh, ncg = bands(d, n_qubits, n_cut, with_charger)
     out = np.zeros(5 + nh + ncg)
     for b in range(lo, hi + 1):
-        for i in range(m):
-            nr = n_row[b, i]
-            if nr < 0:
-                continue
-            if d == 0:
-                p = R[b, i, i + 1]
-                out[0] += p
-                out[1] += i * p
-                out[2] += nr * p
-                if nr == n_cut:
-                    out[4] += p
-                if i + 1 < m:
-                    out[3] -= c_row[b, i] * (R[b, i, i + 2] + R[b, i + 1, i + 1])
-            if i >= d and nh > 0:
-                out[5 + i - d] += R[b, i, i - d + 1]
-            if ncg > 0 and nr >= d:
-                out[5 + nh + int(nr) - d] += R[b, i, i + 1]
+        block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, out)
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
+def bands(d, n_qubits, n_cut, with_charger):
+    """Lengths of the holder and charger bands in :func:`functionals`."""
+    nh = n_qubits + 1 - d if d <= n_qubits else 0
+    ncg = (int(n_cut) + 1 - d) if (with_charger and d <= n_cut) else 0
+    return nh, ncg
+
+
+@numba.njit(cache=True, nogil=True)
+def block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, out):
+    """Add block b's share of :func:`functionals` to ``out``."""
+    m = R.shape[1]
+    for i in range(m):
+        nr = n_row[b, i]
+        if nr < 0:
+            continue
+        if d == 0:
+            p = R[b, i, i + 1]
+            out[0] += p
+            out[1] += i * p
+            out[2] += nr * p
+            if nr == n_cut:
+                out[4] += p
+            if i + 1 < m:
+                out[3] -= c_row[b, i] * (R[b, i, i + 2] + R[b, i + 1, i + 1])
+        if i >= d and nh > 0:
+            out[5 + i - d] += R[b, i, i - d + 1]
+        if ncg > 0 and nr >= d:
+            out[5 + nh + int(nr) - d] += R[b, i, i + 1]
+
+
+@numba.njit(cache=True, nogil=True)
 def block_norms(R, lo, hi, diagonal):
     """For every block lo..hi of a padded sector array: its trace (``diagonal``:
     sector 0, whose blocks ρ_KK are positive, so this is their trace norm) or
@@ -193,7 +217,7 @@ def block_norms(R, lo, hi, diagonal):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bessel_table(x, n, modified):
     """J_m(x) (``modified=False``) or I_m(x)·e^{−x} (``modified=True``) for
     m = 0..n−1 at every x ≥ 0, shape (len(x), n).
@@ -375,7 +399,7 @@ def dissipator_disc(sec: Sector, kappa: float, n_th: float, n_cut: int,
     return best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_decay(vr, vc, dr, dc):
     nb, m = vr.shape
     top = 0.0
@@ -388,7 +412,7 @@ def _max_decay(vr, vc, dr, dc):
     return top
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _disc_sums(vr, vc, dr, dc, jr, jc, gr, gc, C):
     """Largest row and column sums of |D + C| over the valid entries (b, i, j).
 
@@ -568,6 +592,9 @@ class SectorPropagator:
         self.budget = TRIM_TOL * max(1.0, scale)
         self.lo, self.hi = 0, nb - 1
         self._buffers: list[np.ndarray] = []
+        #: threads that share one sector's sweep (block ranges of equal work);
+        #: the engine sets 1 for sectors that run side by side
+        self.threads = 1
         self.applications = 0  # generator applications
         self.entry_applications = 0  # Σ over applications of the entries swept
         self.bytes_streamed = 0  # bytes the kernels read and wrote from the work arrays
@@ -591,6 +618,17 @@ class SectorPropagator:
             self.exp = choose_expansion(max(W, 1e-9 * self._natural), C, r)
             self._exp_hi = hi
         self._active_entries = int(self._work[lo:hi + 1].sum())
+
+    def _parts(self) -> list[tuple[int, int]]:
+        """The active blocks cut into ``threads`` contiguous ranges of about
+        equal work (one range when the sweep is too small to share)."""
+        lo, hi = self.lo, self.hi
+        if self.threads < 2 or self._active_entries < SPLIT_MIN_ENTRIES or hi <= lo:
+            return [(lo, hi)]
+        cum = np.cumsum(self._work[lo:hi + 1])
+        cuts = np.searchsorted(cum, cum[-1] * np.arange(1, self.threads) / self.threads)
+        bounds = [lo - 1] + [lo + int(c) for c in cuts] + [hi]
+        return [(a + 1, b) for a, b in zip(bounds, bounds[1:]) if b >= a + 1]
 
     # --------------------------------------------------------------- arrays
     def _buffer(self, k: int) -> np.ndarray:
@@ -694,18 +732,38 @@ class SectorPropagator:
         Tprev[act] = 0.0
         np.multiply(R[act], a[0], out=acc[act])
         f0 = self.functionals(R)
-        fun = np.empty((n, f0.size))
+        fun = np.zeros((n, f0.size))
         fun[0] = f0
         sign = 1.0 if ex.imaginary_foci else -1.0
         cinv = 1.0 / ex.c
         streamed = 0  # bytes per active entry, from the arrays' reads and writes
+        parts = self._parts()
+        pool = _block_pool(len(parts) - 1) if len(parts) > 1 else None
+        sec = self.sec
+        nh, ncg = bands(sec.d, self.n_qubits, self.n_cut, self.with_charger)
+        coef = self._coef
+        tail = (self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv, sec.d, sec.n_row,
+                float(self.n_cut), nh, ncg)
+        fparts = np.zeros((len(parts), f0.size))
         for k in range(1, n):
             two = 1.0 if k == 1 else 2.0
-            recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *self._coef,
-                       self.lo, self.hi, self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv)
+            if pool is None:  # fun[k] (zeros) receives the functionals of S_k
+                recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *coef,
+                           self.lo, self.hi, *tail, fun[k])
+            else:
+                # each range writes only its own blocks of Tprev and acc (and its
+                # own row of fparts) and reads T: the ranges are independent
+                fparts[...] = 0.0
+                others = [pool.submit(recurrence, T, Tprev, acc, a[k - 1], a[k], k % 2 == 0,
+                                      two, sign, *coef, p0, p1, *tail, fparts[p])
+                          for p, (p0, p1) in enumerate(parts) if p > 0]
+                recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *coef,
+                           *parts[0], *tail, fparts[0])
+                for fut in others:
+                    fut.result()
+                fparts.sum(axis=0, out=fun[k])
             streamed += 40 if k % 2 == 0 else 24
             T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
-            fun[k] = self.functionals(T)
         if (n - 1) % 2 == 1:  # the last term was not yet added
             acc[act] += a[n - 1] * T[act]
             streamed += 24
@@ -736,6 +794,20 @@ def _work_array(shape: tuple[int, ...], k: int) -> np.ndarray:
     buf = np.empty(size + 1024)
     start = (-(buf.ctypes.data % 4096) // 8 + 136 * k) % 512
     return buf[start:start + size].reshape(shape)
+
+
+_POOL: tuple[int, int, ThreadPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _block_pool(workers: int) -> ThreadPoolExecutor:
+    """The threads that sweep the other block ranges of a shared sector: one
+    pool per process (a pool inherited through fork has no threads)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < workers:
+            _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers))
+        return _POOL[2]
 
 
 def _pad(x: np.ndarray) -> np.ndarray:
@@ -773,6 +845,31 @@ def _ranges(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------ engine
+#: Environment variable: how many threads the engine uses (default: 2, or 1 on
+#: a one-core machine; measured on 2 cores only).  Several sectors (coherent
+#: chargers, discharges, charger states) run side by side, one per thread;
+#: a sector alone has its sweep shared among them.
+THREADS_VARIABLE = "QBHELPERS_THREADS"
+
+
+def engine_threads() -> int:
+    """The engine's thread count: $QBHELPERS_THREADS, else min(2, cores)."""
+    raw = os.environ.get(THREADS_VARIABLE, "").strip()
+    if not raw:
+        return max(1, min(2, os.cpu_count() or 1))
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"the environment variable {THREADS_VARIABLE} must be an integer "
+                         f">= 1 (threads of the engine), got {raw!r}")
+    return n
+
+#: Fewest active entries per generator application at which one sector's
+#: sweep is shared among the engine's threads (below, waking a thread
+#: costs more than it saves).
+SPLIT_MIN_ENTRIES = 200_000
 #: Points per step at which the sign of dE_h/dt is inspected (at least).
 SIGN_POINTS = 64
 #: Layout of :func:`functionals`: sector-0 observables first.
@@ -866,6 +963,8 @@ class ChebyshevEngine(Engine):
         self.spreads = block_spreads(_block_coefficients(K, setup.n_qubits, setup.n_cut,
                                                          setup.g)[0])
         self.counts = {"applications": 0, "entry_applications": 0, "bytes": 0, "steps": 0}
+        self.threads = engine_threads()
+        self._lock = threading.Lock()
 
     def floor(self, t: float, which: str = "holder") -> float:
         """The fewest generator applications any polynomial method needs to
@@ -875,21 +974,25 @@ class ChebyshevEngine(Engine):
         return t * sum(float(np.max(self.spreads[d:k + 1] + self.spreads[:k + 1 - d]))
                        for d in self.layout.offsets(which))
 
-    def _propagator(self, d: int, with_charger: bool) -> tuple[SectorPropagator, np.ndarray]:
-        """A fresh propagator for sector d and its initial (padded, real) array."""
+    def _propagator(self, d: int, with_charger: bool,
+                    threads: int | None = None) -> tuple[SectorPropagator, np.ndarray]:
+        """A fresh propagator for sector d and its initial (padded, real)
+        array; ``threads`` share its sweep (1 when sectors run side by side)."""
         s = self.setup
         prop = SectorPropagator(self.layout.sector(d), s.kappa, s.n_th, s.n_cut, s.n_qubits,
                                 with_charger, spreads=self.spreads, scale=self.excitations)
+        prop.threads = self.threads if threads is None else threads
         return prop, prop.initial(*self.layout.initial_entries(d))
 
     def _advance(self, prop: SectorPropagator, R: np.ndarray, h: float):
         """One step of length ``h`` (≤ the expansion's), counted."""
         before = prop.applications, prop.entry_applications, prop.bytes_streamed
         out = prop.step(R, h)
-        self.counts["applications"] += prop.applications - before[0]
-        self.counts["entry_applications"] += prop.entry_applications - before[1]
-        self.counts["bytes"] += prop.bytes_streamed - before[2]
-        self.counts["steps"] += 1
+        with self._lock:  # sectors may run on several threads
+            self.counts["applications"] += prop.applications - before[0]
+            self.counts["entry_applications"] += prop.entry_applications - before[1]
+            self.counts["bytes"] += prop.bytes_streamed - before[2]
+            self.counts["steps"] += 1
         return out
 
     def _bands(self, d: int, with_charger: bool) -> tuple[slice, slice]:
@@ -912,39 +1015,62 @@ class ChebyshevEngine(Engine):
         out = {k: np.zeros(T) for k in ("E_h", "E_c", "Q", "top")}
         rho_h = np.zeros((T, N + 1, N + 1), dtype=complex)
         rho_c = np.zeros((T, s.n_cut + 1, s.n_cut + 1), dtype=complex) if with_charger else None
-        for d in self.layout.offsets("charger" if with_charger else "holder"):
-            prop, R = self._propagator(d, with_charger)
-            hs, cs = self._bands(d, with_charger)
-            t, q, idx = 0.0, 0.0, 0
-            while idx < T:
-                prop.adapt(R)
-                ex = prop.exp
-                h = min(ex.h, times[-1] - t)
-                if h > 0:
-                    R_new, F, n = self._advance(prop, R, h)
-                else:  # only t = 0 remains
-                    R_new, F, n = R, prop.functionals(R)[None, :], 1
-                stop = np.searchsorted(times, t + h, side="right")
-                sel = slice(idx, stop)
-                vals = (ex.coefficients(times[sel] - t, n) @ F).real
-                if d == 0:
-                    out["E_h"][sel] = vals[:, E_H]
-                    out["E_c"][sel] = vals[:, E_C]
-                    out["top"][sel] = vals[:, TOP]
-                    if s.kappa > 0 and h > 0:
-                        P = ex.antiderivative(F[:n, E_C], h)
-                        x = times[sel] - t
-                        out["Q"][sel] = q + 2 * s.kappa * (P(x) - P(0.0) - s.n_th * x)
-                        q += 2 * s.kappa * (P(h) - P(0.0) - s.n_th * h)
-                    else:
-                        out["Q"][sel] = q
-                self._place(rho_h[sel], vals[:, hs], d)
-                if with_charger:
-                    self._place(rho_c[sel], vals[:, cs], d, phase=False)
-                idx, t, R = stop, t + h, R_new
-                self.on_time(t)
+        # the sectors are independent and write disjoint bands: several at once
+        self._map(lambda d, th: self._trajectory_sector(d, th, times, with_charger, out, rho_h,
+                                                         rho_c),
+                  self.layout.offsets("charger" if with_charger else "holder"))
         return samples_from_states(times, out["E_h"], out["E_c"], out["Q"], out["top"], rho_h,
                                    rho_c)
+
+    def _map(self, run, sectors) -> None:
+        """``run(d, threads)`` for every sector d: one sector alone shares its
+        sweep among the engine's threads; several run that many at a time, each on one thread (no synchronisation inside a sector's steps)."""
+        sectors = list(sectors)
+        if len(sectors) == 1 or self.threads == 1:
+            for d in sectors:
+                run(d, self.threads)
+            return
+        with ThreadPoolExecutor(self.threads) as pool:
+            # in order, so the first error is raised
+            for _ in pool.map(lambda d: run(d, 1), sectors):
+                pass
+
+    def _trajectory_sector(self, d: int, threads: int, times: np.ndarray, with_charger: bool,
+                           out: dict, rho_h: np.ndarray, rho_c: np.ndarray | None) -> None:
+        """Sector d of :meth:`trajectory`, written into its bands of the outputs."""
+        s = self.setup
+        T = times.size
+        prop, R = self._propagator(d, with_charger, threads)
+        hs, cs = self._bands(d, with_charger)
+        t, q, idx = 0.0, 0.0, 0
+        while idx < T:
+            prop.adapt(R)
+            ex = prop.exp
+            h = min(ex.h, times[-1] - t)
+            if h > 0:
+                R_new, F, n = self._advance(prop, R, h)
+            else:  # only t = 0 remains
+                R_new, F, n = R, prop.functionals(R)[None, :], 1
+            stop = np.searchsorted(times, t + h, side="right")
+            sel = slice(idx, stop)
+            vals = (ex.coefficients(times[sel] - t, n) @ F).real
+            if d == 0:
+                out["E_h"][sel] = vals[:, E_H]
+                out["E_c"][sel] = vals[:, E_C]
+                out["top"][sel] = vals[:, TOP]
+                if s.kappa > 0 and h > 0:
+                    P = ex.antiderivative(F[:n, E_C], h)
+                    x = times[sel] - t
+                    out["Q"][sel] = q + 2 * s.kappa * (P(x) - P(0.0) - s.n_th * x)
+                    q += 2 * s.kappa * (P(h) - P(0.0) - s.n_th * h)
+                else:
+                    out["Q"][sel] = q
+            self._place(rho_h[sel], vals[:, hs], d)
+            if with_charger:
+                self._place(rho_c[sel], vals[:, cs], d, phase=False)
+            idx, t, R = stop, t + h, R_new
+            if d == 0:
+                self.on_time(t)
 
     # ------------------------------------------------------------ first max
     def chunks(self) -> Iterator[ChebyshevChunk]:
@@ -966,24 +1092,25 @@ class ChebyshevEngine(Engine):
 
     def holder_at(self, chunk: ChebyshevChunk, tau: float) -> tuple[np.ndarray, float]:
         """Sector 0 from the chunk's series; the other sectors (coherent
-        chargers, discharging) are propagated from t = 0 to τ̄ one by one."""
+        chargers, discharging) are propagated from t = 0 to τ̄, several at once."""
         N = self.setup.n_qubits
         rho_h = np.zeros((N + 1, N + 1), dtype=complex)
         self._place(rho_h, chunk.values(tau)[self._bands(0, False)[0]], 0)
-        for d in self.layout.offsets("holder"):
-            if d == 0:
-                continue
-            prop, R = self._propagator(d, False)
-            td = 0.0
-            while True:
-                prop.adapt(R)
-                ex = prop.exp
-                h = min(ex.h, tau - td)
-                R_new, F, n = self._advance(prop, R, h)
-                if td + h >= tau:
-                    band = (ex.coefficients(np.array([tau - td]), n)[0] @ F).real
-                    self._place(rho_h, band[self._bands(d, False)[0]], d)
-                    break
-                td, R = td + h, R_new
-                self.on_time(td)
+        self._map(lambda d, th: self._holder_band(d, th, tau, rho_h),
+                  [d for d in self.layout.offsets("holder") if d != 0])
         return rho_h, holder_ergotropy(rho_h)
+
+    def _holder_band(self, d: int, threads: int, tau: float, rho_h: np.ndarray) -> None:
+        """Sector d propagated to τ̄, its band written into ``rho_h``."""
+        prop, R = self._propagator(d, False, threads)
+        td = 0.0
+        while True:
+            prop.adapt(R)
+            ex = prop.exp
+            h = min(ex.h, tau - td)
+            R_new, F, n = self._advance(prop, R, h)
+            if td + h >= tau:
+                band = (ex.coefficients(np.array([tau - td]), n)[0] @ F).real
+                self._place(rho_h, band[self._bands(d, False)[0]], d)
+                return
+            td, R = td + h, R_new

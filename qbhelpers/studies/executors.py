@@ -62,21 +62,25 @@ def check_scheduler(scheduler: Any) -> str:
     return scheduler.strip()
 
 
-def _limit_numba_threads(threads: int) -> None:
-    """Worker initializer: share the cores among the workers (numba's parallel
-    loops would otherwise start one thread per core in every worker)."""
+def _limit_threads(threads: int) -> None:
+    """Worker initializer: share the cores among the workers (the engine, and
+    numba's parallel loops, would otherwise use up to two threads, or one per
+    core, in every worker)."""
     import numba
 
+    from ..engines.chebyshev import THREADS_VARIABLE
+
+    os.environ[THREADS_VARIABLE] = str(threads)
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
 def local_processes(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` fresh Python processes (started with 'spawn', so
     no thread state of this process is copied), each limited to its share of
-    the cores for numba's parallel loops."""
+    the cores."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_limit_numba_threads, initargs=(threads,))
+                               initializer=_limit_threads, initargs=(threads,))
 
 
 def connect(scheduler: str, worker_timeout: float = WORKER_TIMEOUT,
