@@ -38,6 +38,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 #: N values per charger, and the largest N each reference method is given.
@@ -111,17 +112,38 @@ print(json.dumps({"gb_s": 20 * T.size * 32 / best / 1e9}))
 """
 
 
-def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict:
+def _peak_mb(pid: int) -> float:
+    """The resident-memory high-water mark of a running process (Linux), MB."""
     try:
-        out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(
-            {"method": method, "n": n, "charger": charger, "kappa": kappa})],
-            capture_output=True, text=True, timeout=timeout, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except subprocess.TimeoutExpired:
-        return {"error": f"> {timeout:.0f} s"}
-    except subprocess.CalledProcessError as exc:
-        lines = exc.stderr.strip().splitlines()
-        return {"error": lines[-1][:60] if lines else f"killed (signal {-exc.returncode})"}
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict:
+    """One run in a fresh process; a run stopped at ``timeout`` still reports
+    the peak memory it had reached."""
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(
+        {"method": method, "n": n, "charger": charger, "kappa": kappa})],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    start = time.monotonic()
+    while proc.poll() is None and time.monotonic() - start < timeout:
+        peak = max(peak, _peak_mb(proc.pid))
+        time.sleep(0.5)
+    if proc.poll() is None:
+        peak = max(peak, _peak_mb(proc.pid))
+        proc.kill()
+        proc.communicate()
+        return {"error": f"> {timeout:.0f} s (peak so far {peak:.0f} MB)"}
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        lines = err.strip().splitlines()
+        return {"error": lines[-1][:60] if lines else f"killed (signal {-proc.returncode})"}
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def streaming_bandwidth(threads: int) -> float:
