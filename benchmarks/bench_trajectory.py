@@ -56,7 +56,7 @@ else:
             return np.asarray(r.expect[0]).real
     else:
         from scipy.sparse.linalg import expm_multiply
-        L = qt.liouvillian(H, c_ops).data_as("csr_matrix")
+        L = qt.liouvillian(H, c_ops).to("csr").data_as("csr_matrix")
         v0 = qt.operator_to_vector(rho0).full().ravel()
         nh = qt.operator_to_vector(ops.n_holder.dag()).full().ravel().conj()
         def run():
