@@ -7,8 +7,8 @@ coherent chargers (every coherence order of every block is discharged) up to
 N = 32.
 
 Each run is in a fresh subprocess (after a small warm-up cycle and charge, so
-that the compiled kernels, single- and multi-threaded, are loaded from numba's
-cache: a first call in a fresh session pays up to a few seconds more); the table gives the wall time
+that the compiled kernels are loaded from numba's cache: a first call in a
+fresh session pays up to a few seconds more); the table gives the wall time
 of ``qb.cycle`` and, in a second pass, of its three stages (charging to τ̄,
 storage, the block discharge), the number of blocks discharged, the peak
 resident memory, the figures of the cycle, and how well the energy budget
@@ -93,7 +93,7 @@ def main() -> None:
              f"κ = {KAPPA} g (κ/Ω_R = {KAPPA / 2}), storage time {STORAGE_TIME}/g, "
              f"γ = {RATE} g for the channel named; "
              f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-             f"{os.cpu_count()} cores (numba threads for the largest sectors).", "",
+             f"{os.cpu_count()} cores (the engine on two threads).", "",
              "| charger | N | storage | cycle (s) | charge (s) | store (s) | discharge (s) "
              "| blocks run / frozen | peak MB | E_s | E_trap | E_d | η | budget error |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
