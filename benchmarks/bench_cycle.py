@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import machine, run_child  # noqa: E402
 
 CASES = ([("fock", n) for n in (8, 16, 32, 64, 96, 128)]
          + [("coherent", n) for n in (8, 16, 32)])
@@ -69,18 +69,10 @@ print(json.dumps(out))
 
 
 def run(charger: str, n: int, channel: str, timeout: float) -> dict:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     args = {"n": n, "charger": charger, "channel": channel, "kappa": KAPPA, "t": STORAGE_TIME,
             "rate": RATE}
-    try:
-        out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], env=env,
-                             capture_output=True, text=True, timeout=timeout, check=True)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout {timeout:.0f} s"}
-    except subprocess.CalledProcessError as exc:
-        return {"error": exc.stderr.strip().splitlines()[-1]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(CHILD, args, timeout, env)
 
 
 def main() -> None:
@@ -92,8 +84,7 @@ def main() -> None:
     lines = [f"# Whole-cycle benchmark, {datetime.date.today()}", "",
              f"κ = {KAPPA} g (κ/Ω_R = {KAPPA / 2}), storage time {STORAGE_TIME}/g, "
              f"γ = {RATE} g for the channel named; "
-             f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-             f"{os.cpu_count()} cores (the engine on two threads).", "",
+             f"{machine()} (the engine on two threads).", "",
              "| charger | N | storage | cycle (s) | charge (s) | store (s) | discharge (s) "
              "| blocks run / frozen | peak MB | E_s | E_trap | E_d | η | budget error |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -35,11 +35,12 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import machine, run_child  # noqa: E402
 
 #: N values per charger, and the largest N each reference method is given.
 PLAN = {
@@ -112,38 +113,9 @@ print(json.dumps({"gb_s": 20 * T.size * 32 / best / 1e9}))
 """
 
 
-def _peak_mb(pid: int) -> float:
-    """The resident-memory high-water mark of a running process (Linux), MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return 0.0
-
-
 def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict:
-    """One run in a fresh process; a run stopped at ``timeout`` still reports
-    the peak memory it had reached."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(
-        {"method": method, "n": n, "charger": charger, "kappa": kappa})],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    start = time.monotonic()
-    while proc.poll() is None and time.monotonic() - start < timeout:
-        peak = max(peak, _peak_mb(proc.pid))
-        time.sleep(0.5)
-    if proc.poll() is None:
-        peak = max(peak, _peak_mb(proc.pid))
-        proc.kill()
-        proc.communicate()
-        return {"error": f"> {timeout:.0f} s (peak so far {peak:.0f} MB)"}
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        lines = err.strip().splitlines()
-        return {"error": lines[-1][:60] if lines else f"killed (signal {-proc.returncode})"}
-    return json.loads(out.strip().splitlines()[-1])
+    return run_child(CHILD, {"method": method, "n": n, "charger": charger, "kappa": kappa},
+                     timeout)
 
 
 def streaming_bandwidth(threads: int) -> float:
@@ -152,18 +124,6 @@ def streaming_bandwidth(threads: int) -> float:
     out = subprocess.run([sys.executable, "-c", STREAM], capture_output=True, text=True,
                          check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])["gb_s"]
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def main() -> None:

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import machine, run_child  # noqa: E402
 
 SIZES = [4, 8, 16, 32, 64, 96, 128]
 QUICK = [4, 8, 16, 32]
@@ -89,18 +89,10 @@ print(json.dumps(out))
 
 
 def run(n: int, kind: str, timeout: float) -> dict:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     args = {"n": n, "kind": kind, "gd": GAMMA_DECAY, "gp": GAMMA_DEPHASING, "t": TIME,
             "piqs": n <= PIQS_MAX}
-    try:
-        out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], env=env,
-                             capture_output=True, text=True, timeout=timeout, check=True)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout {timeout:.0f} s"}
-    except subprocess.CalledProcessError as exc:
-        return {"error": exc.stderr.strip().splitlines()[-1]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(CHILD, args, timeout, env)
 
 
 def main() -> None:
@@ -111,8 +103,7 @@ def main() -> None:
     sizes = QUICK if opts.quick else SIZES
     lines = [f"# Storage benchmark, {datetime.date.today()}", "",
              f"γ_↓ = {GAMMA_DECAY} g, γ_φ = {GAMMA_DEPHASING} g, storage time {TIME}/g; "
-             f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-             "one thread.", "",
+             f"{machine()}; one thread.", "",
              "| N | state | store (s) | figures (s) | peak MB | E | E_trap | ergotropy "
              "| rel. err E | rel. err ⟨J²⟩ | piqs+mesolve (s) | max abs Δρ vs piqs |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]

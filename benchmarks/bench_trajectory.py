@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_methods import machine  # noqa: E402
+from _child import machine, run_child  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -74,16 +72,8 @@ print(json.dumps({"time": best, "err": float(np.abs(eh - ref).max())}))
 
 
 def run(method: str, n: int, kappa: float, repeat: int, timeout: float, **extra) -> dict:
-    payload = json.dumps({"method": method, "n": n, "kappa": kappa, "repeat": repeat, **extra})
-    try:
-        out = subprocess.run([sys.executable, "-c", CHILD, payload], capture_output=True,
-                             text=True, timeout=timeout, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except subprocess.TimeoutExpired:
-        return {"error": f"> {timeout:.0f} s"}
-    except subprocess.CalledProcessError as exc:
-        lines = exc.stderr.strip().splitlines()
-        return {"error": lines[-1][:80] if lines else f"killed (signal {-exc.returncode})"}
+    return run_child(CHILD, {"method": method, "n": n, "kappa": kappa, "repeat": repeat,
+                             **extra}, timeout)
 
 
 def main() -> None:
