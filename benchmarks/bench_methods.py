@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -120,10 +118,10 @@ def run(method: str, n: int, charger: str, kappa: float, timeout: float) -> dict
 
 def streaming_bandwidth(threads: int) -> float:
     """GB/s of the streaming kernel on ``threads`` threads."""
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, "-c", STREAM], capture_output=True, text=True,
-                         check=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])["gb_s"]
+    out = run_child(STREAM, {}, 600.0, dict(os.environ, NUMBA_NUM_THREADS=str(threads)))
+    if "error" in out:
+        raise RuntimeError(f"the streaming kernel failed: {out['error']}")
+    return out["gb_s"]
 
 
 def main() -> None:

@@ -91,12 +91,17 @@ def _require(module: str, extra: str = BOOK_EXTRA):
                            f"the book's extras: {extra}") from None
 
 
+def _read_text(path, failure: str) -> str:
+    """A UTF-8 text file, or a CliError: ``failure``, then why."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{failure}: {exc}") from None
+
+
 def read_notebook(path: Path) -> dict:
     """A notebook's JSON, or a CliError that says what is wrong with the file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read the notebook {str(path)!r}: {exc}") from None
+    text = _read_text(path, f"cannot read the notebook {str(path)!r}")
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -350,10 +355,7 @@ def _kernel_environment():
 def read_params_file(path: str) -> dict[str, Any]:
     """The parameters of a YAML file: a mapping from names to values."""
     yaml = _require("yaml")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"--params-file: cannot read {path!r}: {exc}") from None
+    text = _read_text(path, f"--params-file: cannot read {path!r}")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -119,6 +119,9 @@ def test_process_pool_equals_serial(serial):
         import numba
         share = max(1, min((os.cpu_count() or 1) // 2, numba.config.NUMBA_NUM_THREADS))
         assert ex.submit(numba.get_num_threads).result() == share
+        # and of the engine's threads
+        from qbhelpers.engines.chebyshev import engine_threads
+        assert ex.submit(engine_threads).result() == max(1, (os.cpu_count() or 1) // 2)
     assert_same_sweep(got, serial)
     with pytest.raises(RuntimeError):  # shut down on leaving the block
         ex.submit(pow, 2, 3)

@@ -741,27 +741,13 @@ class SectorPropagator:
         pool = _block_pool(len(parts) - 1) if len(parts) > 1 else None
         sec = self.sec
         nh, ncg = bands(sec.d, self.n_qubits, self.n_cut, self.with_charger)
-        coef = self._coef
         tail = (self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv, sec.d, sec.n_row,
                 float(self.n_cut), nh, ncg)
-        fparts = np.zeros((len(parts), f0.size))
+        scratch = np.zeros((len(parts), f0.size))
         for k in range(1, n):
-            two = 1.0 if k == 1 else 2.0
-            if pool is None:  # fun[k] (zeros) receives the functionals of S_k
-                recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *coef,
-                           self.lo, self.hi, *tail, fun[k])
-            else:
-                # each range writes only its own blocks of Tprev and acc (and its
-                # own row of fparts) and reads T: the ranges are independent
-                fparts[...] = 0.0
-                others = [pool.submit(recurrence, T, Tprev, acc, a[k - 1], a[k], k % 2 == 0,
-                                      two, sign, *coef, p0, p1, *tail, fparts[p])
-                          for p, (p0, p1) in enumerate(parts) if p > 0]
-                recurrence(T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, two, sign, *coef,
-                           *parts[0], *tail, fparts[0])
-                for fut in others:
-                    fut.result()
-                fparts.sum(axis=0, out=fun[k])
+            head = (T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, 1.0 if k == 1 else 2.0, sign,
+                    *self._coef)
+            _sweep(pool, parts, head, tail, fun[k], scratch)
             streamed += 40 if k % 2 == 0 else 24
             T, Tprev = Tprev, T  # T holds S_k, Tprev holds S_{k-1}
         if (n - 1) % 2 == 1:  # the last term was not yet added
@@ -794,6 +780,25 @@ def _work_array(shape: tuple[int, ...], k: int) -> np.ndarray:
     buf = np.empty(size + 1024)
     start = (-(buf.ctypes.data % 4096) // 8 + 136 * k) % 512
     return buf[start:start + size].reshape(shape)
+
+
+def _sweep(pool: ThreadPoolExecutor | None, parts: list[tuple[int, int]], head: tuple,
+           tail: tuple, out: np.ndarray, scratch: np.ndarray) -> None:
+    """One term of the series: :func:`recurrence` over the block ranges
+    ``parts`` (the first on this thread, the others on ``pool``), the
+    functionals of the new term added into ``out`` (zeros).  Each range writes
+    only its own blocks of Tprev and acc, and its own row of ``scratch``, and
+    reads T: the ranges are independent."""
+    if pool is None:
+        recurrence(*head, *parts[0], *tail, out)
+        return
+    scratch[...] = 0.0
+    others = [pool.submit(recurrence, *head, *part, *tail, row)
+              for part, row in zip(parts[1:], scratch[1:])]
+    recurrence(*head, *parts[0], *tail, scratch[0])
+    for fut in others:
+        fut.result()
+    scratch.sum(axis=0, out=out)
 
 
 _POOL: tuple[int, int, ThreadPoolExecutor] | None = None
@@ -997,9 +1002,7 @@ class ChebyshevEngine(Engine):
 
     def _bands(self, d: int, with_charger: bool) -> tuple[slice, slice]:
         """Where the holder and charger bands sit in :func:`functionals`."""
-        N, n_cut = self.setup.n_qubits, self.setup.n_cut
-        nh = N + 1 - d if d <= N else 0
-        nc = (n_cut + 1 - d) if (with_charger and d <= n_cut) else 0
+        nh, nc = bands(d, self.setup.n_qubits, self.setup.n_cut, with_charger)
         return slice(5, 5 + nh), slice(5 + nh, 5 + nh + nc)
 
     @staticmethod

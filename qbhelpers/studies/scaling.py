@@ -104,6 +104,32 @@ def _positive_pair(n, y) -> tuple[np.ndarray, np.ndarray]:
     return n, y
 
 
+def _in_range(n, y, n_min: float | None, n_max: float | None,
+              too_few: str) -> tuple[np.ndarray, np.ndarray]:
+    """The valid points with n_min ≤ n ≤ n_max; at least 3 of them, else
+    ``ValueError`` starting with ``too_few``."""
+    n, y = _positive_pair(n, y)
+    keep = np.ones(n.size, dtype=bool)
+    if n_min is not None:
+        keep &= n >= n_min
+    if n_max is not None:
+        keep &= n <= n_max
+    n, y = n[keep], y[keep]
+    if n.size < 3:
+        raise ValueError(f"{too_few}, got {n.size} (n_min={n_min}, n_max={n_max})")
+    return n, y
+
+
+def _line(x: np.ndarray, z: np.ndarray, what: str) -> tuple[float, float, float]:
+    """Least-squares line z = intercept + slope·x: (slope, intercept, Σ(x − x̄)²);
+    ``ValueError`` naming ``what`` is undefined when every x is equal."""
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    if sxx == 0.0:
+        raise ValueError(f"all n are equal: {what} is undefined")
+    slope = float(np.sum((x - x.mean()) * (z - z.mean())) / sxx)
+    return slope, float(z.mean() - slope * x.mean()), sxx
+
+
 def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None) -> PowerLaw:
     """Least-squares fit of y = A · n^a on log–log axes.
 
@@ -131,22 +157,10 @@ def fit_power_law(n, y, n_min: float | None = None, n_max: float | None = None) 
         law exactly and leave no error estimate), non-positive or non-finite
         values, mismatched lengths, or all n equal.
     """
-    n, y = _positive_pair(n, y)
-    keep = np.ones(n.size, dtype=bool)
-    if n_min is not None:
-        keep &= n >= n_min
-    if n_max is not None:
-        keep &= n <= n_max
-    n, y = n[keep], y[keep]
-    if n.size < 3:
-        raise ValueError(f"need at least 3 points to fit a power law with an error estimate, "
-                         f"got {n.size} (n_min={n_min}, n_max={n_max})")
+    n, y = _in_range(n, y, n_min, n_max,
+                     "need at least 3 points to fit a power law with an error estimate")
     x, z = np.log(n), np.log(y)
-    sxx = float(np.sum((x - x.mean()) ** 2))
-    if sxx == 0.0:
-        raise ValueError("all n are equal: the exponent is undefined")
-    slope = float(np.sum((x - x.mean()) * (z - z.mean())) / sxx)
-    intercept = float(z.mean() - slope * x.mean())
+    slope, intercept, sxx = _line(x, z, "the exponent")
     resid = z - (intercept + slope * x)
     k = n.size
     s2 = float(np.sum(resid ** 2)) / (k - 2)
@@ -172,22 +186,9 @@ def fit_log_corrected(n, y, n_min: float | None = None,
     non-finite values, mismatched lengths, all n equal, or a fitted law that is
     not positive at every point used (its logarithm would be undefined).
     """
-    n, y = _positive_pair(n, y)
-    keep = np.ones(n.size, dtype=bool)
-    if n_min is not None:
-        keep &= n >= n_min
-    if n_max is not None:
-        keep &= n <= n_max
-    n, y = n[keep], y[keep]
-    if n.size < 3:
-        raise ValueError(f"need at least 3 points to compare two-parameter laws, got {n.size} "
-                         f"(n_min={n_min}, n_max={n_max})")
-    x, z = np.log(n), y * np.sqrt(n)
-    sxx = float(np.sum((x - x.mean()) ** 2))
-    if sxx == 0.0:
-        raise ValueError("all n are equal: the law is undefined")
-    slope = float(np.sum((x - x.mean()) * (z - z.mean())) / sxx)
-    offset = float(z.mean() - slope * x.mean())
+    n, y = _in_range(n, y, n_min, n_max, "need at least 3 points to compare two-parameter laws")
+    x = np.log(n)
+    slope, offset, _ = _line(x, y * np.sqrt(n), "the law")
     fitted = (offset + slope * x) / np.sqrt(n)
     if np.any(fitted <= 0):
         raise ValueError("the fitted law is not positive at every point: it does not describe these data")
