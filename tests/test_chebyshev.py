@@ -35,7 +35,8 @@ def _dense_generator(prop: chebyshev.SectorPropagator) -> tuple[np.ndarray, np.n
         fout = np.zeros(5 + nh + ncg)
         chebyshev.recurrence(T, out, np.zeros_like(T), 0.0, 0.0, False, 1.0, 0.0, *prop._coef,
                              0, nb - 1, prop.lo_r, prop.hi_r, prop.hi_c, 0.0, 1.0,
-                             sec.d, sec.n_row, float(prop.n_cut), nh, ncg, fout)
+                             sec.d, sec.photons, float(prop.n_cut), nh, ncg, sec.transposed,
+                             fout)
         # the functionals the kernel adds up as it writes are those of its output
         np.testing.assert_array_equal(fout, prop.functionals(out))
         L[:, col] = out[idx[:, 0], idx[:, 1], idx[:, 2] + 1]
@@ -90,6 +91,34 @@ def test_numerical_range_is_enclosed(n_qubits, charger, kappa, n_th, d):
     # the old bounding rectangle was bigger: the stadium is round where it had corners
     corner = complex(-C - r, W + r)
     assert chebyshev._rho(complex((corner - ex.sigma) / ex.gamma)) > ex.rho
+
+
+@pytest.mark.parametrize("d,kappa,n_th", [(1, 1.0, 0.0), (2, 3.0, 0.0), (3, 1.0, 0.5)])
+def test_transposed_sector_is_the_same_generator(d, kappa, n_th):
+    """A sector d > 0 stored transposed (rows in K' = b, the long columns in
+    K = b + d: what the engine propagates) has the generator of the stored one
+    with every entry (b, i, j) moved to (b, j, i), and reads the same holder
+    and charger bands."""
+    n_qubits, n_cut = 3, 9
+    k_max = n_cut if n_th == 0 else n_cut + n_qubits
+    sec = sectors.make_sector(d, k_max, n_qubits, n_cut, 1.0)
+    props = [chebyshev.SectorPropagator(s, kappa, n_th, n_cut, n_qubits, with_charger=True)
+             for s in (sec, sec.transpose())]
+    assert props[1].sec.transposed and not props[0].sec.transposed
+    (L, idx), (Lt, idx_t) = (_dense_generator(p) for p in props)
+    # the same entries, each at its transposed place
+    pos = {tuple(e): k for k, e in enumerate(idx_t)}
+    perm = np.array([pos[(b, j, i)] for b, i, j in idx])
+    np.testing.assert_array_equal(Lt[np.ix_(perm, perm)], L)
+    # the functionals of a random sector state agree, orientation by orientation
+    rng = np.random.default_rng(d)
+    nb, m, _ = sec.shape
+    R = np.zeros((nb, m, m + 2))
+    R[idx[:, 0], idx[:, 1], idx[:, 2] + 1] = rng.standard_normal(len(idx))
+    Rt = np.zeros_like(R)
+    Rt[:, :, 1:-1] = np.swapaxes(R[:, :, 1:-1], 1, 2)
+    np.testing.assert_allclose(props[1].functionals(Rt), props[0].functionals(R), atol=1e-14)
+    assert np.abs(props[0].functionals(R)[5:]).max() > 0.1  # the bands are not empty
 
 
 @pytest.mark.parametrize("n_qubits,charger,kappa,n_th", [

@@ -110,12 +110,13 @@ def _block(T, Tprev, acc, b, a_prev, a_new, accumulate, f, sign, c_row, cp, dec_
 @numba.njit(cache=True, fastmath=True, nogil=True)
 def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, dec_r, dp,
                jmp_r, jp, gin_r, gp, lo, hi, lo_r, hi_r, hi_c, sigma, cinv,
-               d, n_row, n_cut, nh, ncg, fout):
+               d, n_row, n_cut, nh, ncg, tr, fout):
     """Tprev ← two·(L̃ − σ)T/c + sign·Tprev (in place); with ``accumulate``
     also acc += a_prev·T + a_new·Tprev (the series takes its terms two at a
     time, while both are in hand: one pass over acc per two applications);
     and adds the :func:`functionals` of the new Tprev to ``fout`` (sector d,
-    band lengths nh and ncg from :func:`bands`), block by block as each is
+    band lengths nh and ncg from :func:`bands`, ``tr``: stored transposed, see
+    :meth:`.sectors.Sector.transpose`), block by block as each is
     written: read afterwards, the diagonals' scattered cache lines cost a
     sixth of the run.
 
@@ -144,11 +145,11 @@ def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, d
         _block(T, Tprev, acc, b, a_prev, a_new, accumulate, f, sign, c_row, cp, dec_r, dp,
                jmp_r, jp, gin_r, gp, lo_r, hi_r, hi_c, sigma)
         # the functionals of the new term's block, while it is still in cache
-        block_functionals(Tprev, b, d, c_row, n_row, n_cut, nh, ncg, fout)
+        block_functionals(Tprev, b, d, c_row, n_row, n_cut, nh, ncg, tr, fout)
 
 
 @numba.njit(cache=True, nogil=True)
-def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi):
+def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi, tr=False):
     """Linear functionals of a (gauge-transformed, real, padded) sector array,
     summed over the blocks lo..hi (the others are zero).
 
@@ -157,12 +158,14 @@ def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi):
     ρ_h[i, i−d] is i^d times it), then (if ``with_charger``) the charger band
     ρ_c[n, n−d] (n = d..n_cut; unchanged by the gauge).
     dE_h/dt = 2g Im⟨aJ₊⟩ = −Σ c_k (ρ̃[k+1, k] + ρ̃[k, k+1]).
-    Entry (b, i, j) is stored at R[b, i, j + 1].
+    Entry (b, i, j) is stored at R[b, i, j + 1], or at R[b, j, i + 1] when
+    ``tr`` (a sector d > 0 stored transposed); ``n_row`` holds the photon
+    numbers of the rows i either way (:attr:`.sectors.Sector.photons`).
     """
     nh, ncg = bands(d, n_qubits, n_cut, with_charger)
     out = np.zeros(5 + nh + ncg)
     for b in range(lo, hi + 1):
-        block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, out)
+        block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, tr, out)
     return out
 
 
@@ -175,7 +178,7 @@ def bands(d, n_qubits, n_cut, with_charger):
 
 
 @numba.njit(cache=True, nogil=True)
-def block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, out):
+def block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, tr, out):
     """Add block b's share of :func:`functionals` to ``out``."""
     m = R.shape[1]
     for i in range(m):
@@ -192,7 +195,7 @@ def block_functionals(R, b, d, c_row, n_row, n_cut, nh, ncg, out):
             if i + 1 < m:
                 out[3] -= c_row[b, i] * (R[b, i, i + 2] + R[b, i + 1, i + 1])
         if i >= d and nh > 0:
-            out[5 + i - d] += R[b, i, i - d + 1]
+            out[5 + i - d] += R[b, i - d, i + 1] if tr else R[b, i, i - d + 1]
         if ncg > 0 and nr >= d:
             out[5 + nh + int(nr) - d] += R[b, i, i + 1]
 
@@ -573,6 +576,7 @@ class SectorPropagator:
                  n_qubits: int, with_charger: bool = False, *,
                  spreads: np.ndarray | None = None, scale: float = 1.0):
         self.sec = sec
+        self._photons = sec.photons  # row photon numbers of the untransposed blocks
         self.kappa, self.n_th, self.n_cut = kappa, n_th, n_cut
         self.n_qubits = n_qubits
         self.with_charger = with_charger
@@ -641,7 +645,8 @@ class SectorPropagator:
     def initial(self, b: np.ndarray, i: np.ndarray, j: np.ndarray,
                 values: np.ndarray) -> np.ndarray:
         """The padded real array of an initial sector given by its nonzero
-        entries (b, i, j) → value, in the real gauge ρ̃[i, j] = i^{j−i} ρ[i, j].
+        entries (b, i, j) → value, in the real gauge ρ̃[i, j] = i^{j−i} ρ[i, j]
+        (stored at [b, j, i] when the sector is stored transposed).
 
         Charging states (qubits in the ground state) are untouched by the gauge;
         a discharging holder state reached by charging is real there too.  A
@@ -656,6 +661,8 @@ class SectorPropagator:
         if self.trim and keep.any():
             self.lo = self.hi = None
             self._set_range(int(b[keep].min()), int(b[keep].max()))
+        if self.sec.transposed:
+            i, j = j, i
         R[b, i, np.asarray(j) + 1] = g.real
         self._norm = float(np.abs(g.real).sum())
         return R
@@ -707,8 +714,8 @@ class SectorPropagator:
     # ----------------------------------------------------------------- steps
     def functionals(self, R: np.ndarray) -> np.ndarray:
         sec = self.sec
-        return functionals(R, sec.d, sec.c_row, sec.n_row, float(self.n_cut), self.n_qubits,
-                           self.with_charger, self.lo, self.hi)
+        return functionals(R, sec.d, sec.c_row, self._photons, float(self.n_cut), self.n_qubits,
+                           self.with_charger, self.lo, self.hi, sec.transposed)
 
     def step(self, R: np.ndarray, h: float):
         """Advance the real padded sector array ``R`` (returned by
@@ -741,8 +748,8 @@ class SectorPropagator:
         pool = _block_pool(len(parts) - 1) if len(parts) > 1 else None
         sec = self.sec
         nh, ncg = bands(sec.d, self.n_qubits, self.n_cut, self.with_charger)
-        tail = (self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv, sec.d, sec.n_row,
-                float(self.n_cut), nh, ncg)
+        tail = (self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv, sec.d, self._photons,
+                float(self.n_cut), nh, ncg, sec.transposed)
         scratch = np.zeros((len(parts), f0.size))
         for k in range(1, n):
             head = (T, Tprev, acc, a[k - 1], a[k], k % 2 == 0, 1.0 if k == 1 else 2.0, sign,
@@ -984,7 +991,10 @@ class ChebyshevEngine(Engine):
         """A fresh propagator for sector d and its initial (padded, real)
         array; ``threads`` share its sweep (1 when sectors run side by side)."""
         s = self.setup
-        prop = SectorPropagator(self.layout.sector(d), s.kappa, s.n_th, s.n_cut, s.n_qubits,
+        sec = self.layout.sector(d)
+        if d > 0:  # its long rows in the sweep's inner loop: 1.2-1.6 times faster
+            sec = sec.transpose()
+        prop = SectorPropagator(sec, s.kappa, s.n_th, s.n_cut, s.n_qubits,
                                 with_charger, spreads=self.spreads, scale=self.excitations)
         prop.threads = self.threads if threads is None else threads
         return prop, prop.initial(*self.layout.initial_entries(d))

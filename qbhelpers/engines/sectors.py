@@ -44,11 +44,31 @@ class Sector:
     c_col: np.ndarray  # (nb, N+1) same for the column block
     n_row: np.ndarray  # (nb, N+1) photon number of row entry (−1 where invalid)
     n_col: np.ndarray  # (nb, N+1)
+    #: stored as the transpose: block b holds rows in K' = b and columns in
+    #: K = b + d (see :meth:`transpose`)
+    transposed: bool = False
 
     @property
     def shape(self) -> tuple[int, int, int]:
         nb, m = self.c_row.shape
         return nb, m, m
+
+    @property
+    def photons(self) -> np.ndarray:
+        """Photon numbers of the rows of the *untransposed* blocks (K = b + d)."""
+        return self.n_col if self.transposed else self.n_row
+
+    def transpose(self) -> "Sector":
+        """The same sector stored as the transpose of each block, R[b, j, i].
+
+        In the real gauge this is sector −d (ρ_{−d} = ρ_d†, and the gauged
+        entries are real), which evolves under the same generator with the row
+        and column geometry exchanged.  For d > 0 the column block K' = b has
+        fewer states than the row block K = b + d (while K' < N), so the
+        transposed rows are the long ones: the sweep's inner loop is longer
+        and the Chebyshev engine runs faster on it."""
+        return Sector(self.d, self.c_col, self.c_row, self.n_col, self.n_row,
+                      not self.transposed)
 
 
 def _block_coefficients(K: np.ndarray, n_qubits: int, n_cut: int, g: float):
