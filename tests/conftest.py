@@ -14,6 +14,7 @@ Tolerances used throughout (and why):
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import sys
@@ -144,3 +145,24 @@ def no_solver(monkeypatch):
         raise AssertionError("a solver engine was built before the input was validated")
 
     monkeypatch.setattr(Engine, "__init__", _forbidden)
+
+
+def write_notebook(path: Path, parameters: str | None, body: str, *, title: str | None = None,
+                   metadata: dict | None = None) -> Path:
+    """A small chapter-like notebook at ``path`` (for the command-line tests):
+    an optional markdown title, an optional cell tagged ``parameters`` holding
+    ``parameters``, then one code cell ``body``; notebook metadata ``metadata``
+    beside the kernelspec."""
+    cells = []
+    if title is not None:
+        cells.append({"id": "title", "cell_type": "markdown", "metadata": {}, "source": title})
+    if parameters is not None:
+        cells.append({"id": "params", "cell_type": "code", "metadata": {"tags": ["parameters"]},
+                      "source": parameters, "outputs": [], "execution_count": None})
+    cells.append({"id": "body", "cell_type": "code", "metadata": {}, "source": body,
+                  "outputs": [], "execution_count": None})
+    meta = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+            **(metadata or {})}
+    path.write_text(json.dumps({"cells": cells, "metadata": meta, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    return path

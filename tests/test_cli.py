@@ -18,6 +18,8 @@ from qbhelpers import cli
 from qbhelpers.studies.sweep import QUANTITIES
 from qbhelpers.units import kappa_from_paper
 
+from conftest import write_notebook
+
 REPO = Path(__file__).resolve().parents[1]
 TOL = 1e-8  # the book's accuracy (tests/conftest.py); here both sides run the same code
 
@@ -34,17 +36,7 @@ means = list(range(1, 5))   # computed default: its type is still a list
 
 
 def _notebook(path: Path, parameters: str | None = PARAMETERS) -> Path:
-    cells = [{"id": "title", "cell_type": "markdown", "metadata": {}, "source": "# A chapter"}]
-    if parameters is not None:
-        cells.append({"id": "params", "cell_type": "code", "metadata": {"tags": ["parameters"]},
-                      "source": parameters, "outputs": [], "execution_count": None})
-    cells.append({"id": "body", "cell_type": "code", "metadata": {}, "source": "print(N_values)",
-                  "outputs": [], "execution_count": None})
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
-                                                      "display_name": "Python 3"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    path.write_text(json.dumps(nb))
-    return path
+    return write_notebook(path, parameters, "print(N_values)", title="# A chapter")
 
 
 @pytest.fixture

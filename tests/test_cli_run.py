@@ -12,6 +12,8 @@ import pytest
 
 from qbhelpers import cli
 
+from conftest import write_notebook
+
 # A parameters cell with annotations and declared ranges (the convention:
 # bounds in the comment, e.g. ">= 2"; without one, a number whose default is
 # non-negative must stay non-negative).
@@ -27,16 +29,8 @@ SMALL = {"n_times": 11, "N_values": [1]}
 
 
 def _notebook(path: Path, parameters: str = PARAMETERS, small: dict | None = SMALL) -> Path:
-    cells = [{"id": "params", "cell_type": "code", "metadata": {"tags": ["parameters"]},
-              "source": parameters, "outputs": [], "execution_count": None},
-             {"id": "body", "cell_type": "code", "metadata": {}, "source": "print(n_times)",
-              "outputs": [], "execution_count": None}]
-    meta = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
-    if small is not None:
-        meta["qb_small_params"] = small
-    path.write_text(json.dumps({"cells": cells, "metadata": meta, "nbformat": 4,
-                                "nbformat_minor": 5}))
-    return path
+    return write_notebook(path, parameters, "print(n_times)",
+                          metadata=None if small is None else {"qb_small_params": small})
 
 
 @pytest.fixture

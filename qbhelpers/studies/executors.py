@@ -63,15 +63,11 @@ def check_scheduler(scheduler: Any) -> str:
 
 
 def _limit_threads(threads: int) -> None:
-    """Worker initializer: share the cores among the workers (the engine, and
-    numba's parallel loops, would otherwise use up to two threads, or one per
-    core, in every worker)."""
-    import numba
-
+    """Worker initializer: share the cores among the workers (the engine would
+    otherwise use up to two threads in every worker; it has no other threads)."""
     from ..engines.chebyshev import THREADS_VARIABLE
 
     os.environ[THREADS_VARIABLE] = str(threads)
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
 def local_processes(workers: int) -> ProcessPoolExecutor:
