@@ -54,6 +54,7 @@ QUICK = {
 #: Extra ``blocks`` runs at other κ (units of g): the cost of stronger dissipation.
 EXTRA = [("thermal", 64, 2.0), ("thermal", 64, 4.0), ("fock", 200, 4.0)]
 QUICK_EXTRA = [("thermal", 3, 2.0)]
+ALL_CHARGERS = "fock,coherent,thermal"
 
 CHILD = r"""
 import json, resource, sys, time
@@ -129,7 +130,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes only")
     ap.add_argument("--kappa", type=float, default=1.0, help="dissipation κ (units of g)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
-    ap.add_argument("--chargers", default="fock,coherent,thermal")
+    ap.add_argument("--chargers", default=ALL_CHARGERS,
+                    help="comma-separated; a subset writes its own results file")
     args = ap.parse_args()
     plan = QUICK if args.quick else PLAN
     stream1 = streaming_bandwidth(1)
@@ -166,7 +168,9 @@ def main() -> None:
             add(charger, n, "blocks", kappa, r, r)
     stamp = datetime.datetime.now().strftime("%Y-%m-%d")
     text = report(rows, args, stamp, stream, stream1)
-    path = Path(__file__).parent / "results" / f"methods_{stamp}{'_quick' if args.quick else ''}.md"
+    subset = "" if args.chargers == ALL_CHARGERS else "_" + args.chargers.replace(",", "_")
+    path = (Path(__file__).parent / "results"
+            / f"methods_{stamp}{'_quick' if args.quick else ''}{subset}.md")
     path.write_text(text)
     print("\n" + text)
     print(f"written to {path}")

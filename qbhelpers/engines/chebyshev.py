@@ -992,7 +992,8 @@ class ChebyshevEngine(Engine):
         array; ``threads`` share its sweep (1 when sectors run side by side)."""
         s = self.setup
         sec = self.layout.sector(d)
-        if d > 0:  # its long rows in the sweep's inner loop: 1.2-1.6 times faster
+        if d > 0:  # the long rows in the sweep's inner loop (coherent N = 96, one step:
+            # 1.03x faster at d = 1, 1.2x at d = 48, 1.6x at d = 96)
             sec = sec.transpose()
         prop = SectorPropagator(sec, s.kappa, s.n_th, s.n_cut, s.n_qubits,
                                 with_charger, spreads=self.spreads, scale=self.excitations)
