@@ -51,7 +51,8 @@ from .physics.states import TRUNCATION_TOL
 from .problem import (MAX_SECONDS_VARIABLE, VERSIONS, FirstMax, Result, check_cost,
                       check_truncation, expected_search, extensive, initial_excitations,
                       make_setup, max_memory, max_seconds, parallel, ratios)
-from .validation import check_choice, check_real, check_time_grid, check_times
+from .validation import (check_choice, check_positive_int, check_real, check_time_grid,
+                         check_times)
 
 #: The figures whose collective enhancement Γ = f#/f‖ :func:`cycle_enhancement` returns.
 CYCLE_FIGURES = ("stored_energy", "stored_ergotropy", "discharged_energy", "efficiency")
@@ -164,7 +165,9 @@ class CycleDischargeTrace(Result):
     the N qubits), ``trapped_energy`` (constant: the discharge conserves J);
     ``stored_energy`` E_s = E_h(0) = E_h + E_c + Q; ``states``: the holder at
     every time (one cell's for the parallel version, whose arrays are N
-    times one cell's)."""
+    times one cell's).  ``cycle``: the :class:`Cycle` of the same charging,
+    storage and discharge (what :func:`cycle` returns for these arguments),
+    or None if E_h has no first minimum."""
 
     charging: FirstMax
     storage_time: float
@@ -179,6 +182,7 @@ class CycleDischargeTrace(Result):
     trapped_energy: np.ndarray = extensive()
     states: tuple = field(repr=False)
     version: str = "collective"
+    cycle: Cycle | None = field(default=None, repr=False)
 
     @property
     def balance(self) -> np.ndarray:
@@ -216,11 +220,15 @@ def _plan(n_qubits, charger, kappa, version, g, n_th, mean_photons, n_cut, metho
 
 
 def _finish(result: Result, plan: _Plan) -> Result:
-    """The parallel battery from one cell's result (its charging too)."""
+    """The parallel battery from one cell's result (its charging, and the
+    cycle a discharge trace carries, too)."""
     if plan.version == "collective":
         return result
     par = parallel(result, plan.n_cells)
-    return dataclasses.replace(par, charging=parallel(result.charging, plan.n_cells))
+    nested = {"charging": parallel(result.charging, plan.n_cells)}
+    if getattr(result, "cycle", None) is not None:
+        nested["cycle"] = _finish(result.cycle, plan)
+    return dataclasses.replace(par, **nested)
 
 
 # ---------------------------------------------------------------- the stages
@@ -277,11 +285,19 @@ def _store(state: PermutationInvariantState, times: np.ndarray, plan: _Plan
                           gamma_dephasing=plan.gamma_dephasing)
 
 
+def _blocks(stored: PermutationInvariantState, plan: _Plan) -> BlockDischarge:
+    """The discharge of a stored state, its cost checked before anything runs."""
+    blocks = BlockDischarge(stored, plan.setup, plan.block_tol)
+    _check_discharge_cost(blocks, plan.setup)
+    return blocks
+
+
 def _discharge(charging: FirstMax, stored: PermutationInvariantState, storage_time: float,
-               plan: _Plan) -> Cycle:
+               plan: _Plan, blocks: BlockDischarge | None = None) -> Cycle:
+    """The cycle of a stored state, discharged to the first minimum (by
+    ``blocks`` if given: the same discharge, which can then also be traced)."""
     setup = plan.setup
-    blocks = BlockDischarge(stored, setup, plan.block_tol)
-    _check_discharge_cost(blocks, setup)
+    blocks = _blocks(stored, plan) if blocks is None else blocks
     r = blocks.first_extremum("min")
     check_truncation(blocks.setup, r.top)
     e_s = stored.energy
@@ -395,31 +411,38 @@ def cycle_discharge_trace(n_qubits: int, charger: str = "fock", kappa: float = 0
                           g: float = 1.0, n_th: float = 0.0, mean_photons: float | None = None,
                           n_cut: int | None = None, method: Any = "blocks",
                           truncation_tol: float = TRUNCATION_TOL, block_tol: float = BLOCK_TOL,
-                          times: Any = None) -> CycleDischargeTrace:
+                          times: Any = None, window: float = 1.5,
+                          n_times: int = 301) -> CycleDischargeTrace:
     """Charge to τ̄, store for ``storage_time``, then record the discharge on
-    ``times`` (from 0, increasing, units of 1/g; default 301 points up to
-    1.5 τ̄_d, or 20 collective time scales if E_h has no first minimum)."""
+    ``times`` (from 0, increasing, units of 1/g; default: ``n_times`` points
+    from 0 to ``window`` τ̄_d, or to 20 collective time scales if E_h has no
+    first minimum).  The trace carries the :class:`Cycle` of the same run
+    (``trace.cycle``), found on the way: no need to call :func:`cycle` too."""
     plan = _plan(n_qubits, charger, kappa, version, g, n_th, mean_photons, n_cut, method,
                  truncation_tol, gamma_decay, gamma_dephasing, block_tol)
     t_s = check_real("storage_time", storage_time)
     t = None if times is None else check_times(times)
+    window = check_real("window", window, positive=True)
+    n_times = check_positive_int("n_times", n_times, "number of time points")
+    if n_times < 2:
+        raise ValueError(f"n_times must be at least 2, got {n_times}")
     _check_storage_cost(plan, t_s)
     charging, state = _charge(plan.setup)
     stored = _store(state, np.array([t_s]), plan)[0]
-    blocks = BlockDischarge(stored, plan.setup, plan.block_tol)
-    _check_discharge_cost(blocks, plan.setup)
+    blocks = _blocks(stored, plan)
+    try:
+        cyc = _discharge(charging, stored, t_s, plan, blocks)
+    except NoMaximumError:
+        cyc = None
     if t is None:
-        try:
-            t_end = 1.5 * blocks.first_extremum("min").tau
-        except NoMaximumError:
-            t_end = 20 * time_scale(blocks.setup, max(stored.energy - stored.trapped_energy,
-                                                      1e-2))
-        t = np.linspace(0.0, t_end, 301)
+        t_end = (window * cyc.tau_d if cyc is not None else
+                 20 * time_scale(blocks.setup, max(stored.energy - stored.trapped_energy, 1e-2)))
+        t = np.linspace(0.0, t_end, n_times)
     run = blocks.trajectory(t)
     check_truncation(blocks.setup, float(run.top.max(initial=0.0)))
     trace = CycleDischargeTrace(
         setup=plan.setup, charging=charging, storage_time=t_s, gamma_decay=plan.gamma_decay,
         gamma_dephasing=plan.gamma_dephasing, stored_energy=stored.energy, t=t, E_h=run.E_h,
         E_c=run.E_c, Q=run.Q, ergotropy=run.ergotropy, trapped_energy=run.trapped_energy,
-        states=run.states)
+        states=run.states, cycle=cyc)
     return _finish(trace, plan)

@@ -473,6 +473,34 @@ def test_discharge_trace_conserves_the_spin_and_the_balance():
     assert tr.E_h[i] >= c.final_energy - TOL              # the minimum is a minimum nearby
     assert tr.E_h[0] == pytest.approx(c.stored_energy, abs=1e-12)
     assert tr.ergotropy[0] == pytest.approx(c.stored_ergotropy, abs=1e-12)
+    # the trace carries the cycle of the same run: the one qb.cycle returns
+    for f in dataclasses.fields(qb.Cycle):
+        if f.name not in ("setup", "charging", "stored_state", "final_state"):
+            assert getattr(tr.cycle, f.name) == getattr(c, f.name), f.name
+    assert (tr.cycle.charging.tau, tr.cycle.charging.energy) == (c.charging.tau, c.charging.energy)
+
+
+def test_discharge_trace_window_and_parallel_cycle():
+    kw = dict(storage_time=0.5, gamma_dephasing=0.3)
+    tr = qb.cycle_discharge_trace(4, "fock", 0.5, window=2.0, n_times=11, **kw)
+    assert tr.t.size == 11 and tr.t[-1] == pytest.approx(2.0 * tr.cycle.tau_d)
+    # the parallel trace carries the parallel cycle: N cells' energies, one cell's τ̄_d
+    par = qb.cycle_discharge_trace(4, "fock", 0.5, version="parallel", n_times=5, **kw)
+    cell = qb.cycle(1, "fock", 0.5, **kw)
+    assert par.cycle.version == "parallel" and par.cycle.n_qubits == 4
+    assert par.cycle.tau_d == pytest.approx(cell.tau_d, rel=1e-12)
+    assert par.cycle.discharged_energy == pytest.approx(4 * cell.discharged_energy, rel=1e-12)
+    assert par.cycle.charging.energy == pytest.approx(4 * cell.charging.energy, rel=1e-12)
+    assert par.E_h[0] == pytest.approx(par.cycle.stored_energy, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad, exc, word", [
+    (dict(window=0.0), ValueError, "window"), (dict(window=math.inf), ValueError, "window"),
+    (dict(n_times=1), ValueError, "n_times"), (dict(n_times=2.5), TypeError, "n_times"),
+])
+def test_discharge_trace_window_is_checked(bad, exc, word, no_solver):
+    with pytest.raises(exc, match=word):
+        qb.cycle_discharge_trace(3, "fock", 0.5, storage_time=1.0, **bad)
 
 
 # ------------------------------------------------------- skipped blocks
