@@ -17,7 +17,10 @@ are the Hermitian conjugates of d > 0 and are never stored.
 A sector is stored as an array R[b, i, j], b = 0..K_max−d, holding the block
 with rows in K = b + d and columns in K' = b, indexed by the qubit excitation
 numbers i, j = 0..N (photon numbers n = K − i, n' = K' − j).  Entries whose
-photon number falls outside 0..n_cut are kept at zero.
+photon number falls outside 0..n_cut are kept at zero.  The Chebyshev engine
+propagates a sector d > 0 stored transposed, R[b, j, i] (see
+:meth:`Sector.transpose`): the same entries, with the longer side of each
+block in the kernel's inner loop.
 
 :class:`SectorLayout` holds this geometry for one setup: the sectors'
 coefficients and the initial sector arrays, for charging (charger state ⊗
