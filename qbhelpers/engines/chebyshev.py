@@ -149,7 +149,7 @@ def recurrence(T, Tprev, acc, a_prev, a_new, accumulate, two, sign, c_row, cp, d
 
 
 @numba.njit(cache=True, nogil=True)
-def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi, tr=False):
+def functionals(R, d, c_row, n_row, n_cut, n_qubits, with_charger, lo, hi, tr):
     """Linear functionals of a (gauge-transformed, real, padded) sector array,
     summed over the blocks lo..hi (the others are zero).
 
@@ -576,7 +576,6 @@ class SectorPropagator:
                  n_qubits: int, with_charger: bool = False, *,
                  spreads: np.ndarray | None = None, scale: float = 1.0):
         self.sec = sec
-        self._photons = sec.photons  # row photon numbers of the untransposed blocks
         self.kappa, self.n_th, self.n_cut = kappa, n_th, n_cut
         self.n_qubits = n_qubits
         self.with_charger = with_charger
@@ -714,7 +713,7 @@ class SectorPropagator:
     # ----------------------------------------------------------------- steps
     def functionals(self, R: np.ndarray) -> np.ndarray:
         sec = self.sec
-        return functionals(R, sec.d, sec.c_row, self._photons, float(self.n_cut), self.n_qubits,
+        return functionals(R, sec.d, sec.c_row, sec.photons, float(self.n_cut), self.n_qubits,
                            self.with_charger, self.lo, self.hi, sec.transposed)
 
     def step(self, R: np.ndarray, h: float):
@@ -745,10 +744,10 @@ class SectorPropagator:
         cinv = 1.0 / ex.c
         streamed = 0  # bytes per active entry, from the arrays' reads and writes
         parts = self._parts()
-        pool = _block_pool(len(parts) - 1) if len(parts) > 1 else None
+        pool = _pool(len(parts) - 1) if len(parts) > 1 else None
         sec = self.sec
         nh, ncg = bands(sec.d, self.n_qubits, self.n_cut, self.with_charger)
-        tail = (self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv, sec.d, self._photons,
+        tail = (self.lo_r, self.hi_r, self.hi_c, ex.sigma, cinv, sec.d, sec.photons,
                 float(self.n_cut), nh, ncg, sec.transposed)
         scratch = np.zeros((len(parts), f0.size))
         for k in range(1, n):
@@ -812,9 +811,12 @@ _POOL: tuple[int, int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
 
 
-def _block_pool(workers: int) -> ThreadPoolExecutor:
-    """The threads that sweep the other block ranges of a shared sector: one
-    pool per process (a pool inherited through fork has no threads)."""
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """The engine's worker threads, at least ``workers`` of them: one pool per
+    process (a pool inherited through fork has no threads), for the other block
+    ranges of a shared sector and for sectors run side by side.  Its tasks
+    never wait on other tasks of the pool (a sector run side by side sweeps on
+    its own thread), so sharing it cannot deadlock."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] < workers:
@@ -1038,16 +1040,16 @@ class ChebyshevEngine(Engine):
 
     def _map(self, run, sectors) -> None:
         """``run(d, threads)`` for every sector d: one sector alone shares its
-        sweep among the engine's threads; several run that many at a time, each on one thread (no synchronisation inside a sector's steps)."""
+        sweep among the engine's threads; several run that many at a time,
+        each on one thread (no synchronisation inside a sector's steps)."""
         sectors = list(sectors)
         if len(sectors) == 1 or self.threads == 1:
             for d in sectors:
                 run(d, self.threads)
             return
-        with ThreadPoolExecutor(self.threads) as pool:
-            # in order, so the first error is raised
-            for _ in pool.map(lambda d: run(d, 1), sectors):
-                pass
+        # in order, so the first error is raised
+        for _ in _pool(self.threads).map(lambda d: run(d, 1), sectors):
+            pass
 
     def _trajectory_sector(self, d: int, threads: int, times: np.ndarray, with_charger: bool,
                            out: dict, rho_h: np.ndarray, rho_c: np.ndarray | None) -> None:
